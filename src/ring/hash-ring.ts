@@ -1,0 +1,275 @@
+import { RingKvError } from '../errors.js';
+import { assertPlainObject, integerInRange, rejectUnknownKeys } from '../validate.js';
+import { hashKey, type Key } from './hash.js';
+import { PartitionPlacement } from './partition-placement.js';
+import { type Placement, RING_SIZE } from './placement.js';
+import { type NodeSpec, normalizeNode, type RingNode } from './ring-node.js';
+import { TokenPlacement } from './token-placement.js';
+
+export interface HashRingOptions {
+  /**
+   * Equal-size partitions the position space is cut into: a power of two in [16, 65536]. Default 65536.
+   * The default placement; see docs/RING.md for why.
+   */
+  readonly partitions?: number;
+  /**
+   * Use the classic token ring instead, with this many virtual nodes per unit of weight: an integer in
+   * [1, 10000]. Cannot be combined with `partitions`.
+   */
+  readonly vnodes?: number;
+}
+
+/** How a ring places keys, as stored in membership files and shown to users. */
+export type PlacementSettings =
+  | { readonly kind: 'partitions'; readonly partitions: number }
+  | { readonly kind: 'tokens'; readonly vnodes: number };
+
+/** A range of positions [from, to) whose preference list differs between two rings. */
+export interface MovedRange {
+  readonly from: number;
+  readonly to: number;
+  readonly before: readonly string[];
+  readonly after: readonly string[];
+}
+
+export const RING_NODES_MAX = 1024;
+export const PARTITIONS_DEFAULT = 65_536;
+const PARTITIONS_MIN = 16;
+const VNODES_MAX = 10_000;
+const TOKENS_MAX = 1 << 22;
+/** Rankings up to this depth are cached per segment; replication factors are far smaller. */
+const RANK_CACHE_DEPTH = 8;
+
+function settingsFrom(options: unknown): PlacementSettings {
+  assertPlainObject(options, 'HashRing options');
+  rejectUnknownKeys(options, ['partitions', 'vnodes'], 'HashRing');
+  const { partitions, vnodes } = options as HashRingOptions;
+  if (vnodes !== undefined) {
+    if (partitions !== undefined) {
+      throw new RingKvError(
+        'RINGKV_ERR_INVALID_OPTION',
+        'HashRing: set either partitions or vnodes, not both',
+      );
+    }
+    return { kind: 'tokens', vnodes: integerInRange(vnodes, 'HashRing vnodes', 1, VNODES_MAX) };
+  }
+  if (partitions === undefined) return { kind: 'partitions', partitions: PARTITIONS_DEFAULT };
+  integerInRange(partitions, 'HashRing partitions', PARTITIONS_MIN, PARTITIONS_DEFAULT);
+  if ((partitions & (partitions - 1)) !== 0) {
+    throw new RingKvError(
+      'RINGKV_ERR_INVALID_OPTION',
+      `HashRing partitions must be a power of two, got ${partitions}`,
+    );
+  }
+  return { kind: 'partitions', partitions };
+}
+
+function sortedMembers(specs: unknown): RingNode[] {
+  if (!Array.isArray(specs)) {
+    throw new RingKvError('RINGKV_ERR_INVALID_NODE', 'HashRing nodes must be an array');
+  }
+  if (specs.length > RING_NODES_MAX) {
+    throw new RingKvError('RINGKV_ERR_INVALID_NODE', `a ring holds at most ${RING_NODES_MAX} nodes`);
+  }
+  const members = specs.map(normalizeNode).sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+  for (let i = 1; i < members.length; i++) {
+    if (members[i]!.id === members[i - 1]!.id) {
+      throw new RingKvError('RINGKV_ERR_DUPLICATE_NODE', `duplicate node id "${members[i]!.id}"`, {
+        node: members[i]!.id,
+      });
+    }
+  }
+  return members;
+}
+
+function buildPlacement(members: readonly RingNode[], settings: PlacementSettings): Placement {
+  if (settings.kind === 'partitions') return new PartitionPlacement(members, settings.partitions);
+  const tokens = members.reduce(
+    (sum, node) => sum + Math.max(1, Math.round(settings.vnodes * node.weight)),
+    0,
+  );
+  if (tokens > TOKENS_MAX) {
+    throw new RingKvError(
+      'RINGKV_ERR_INVALID_OPTION',
+      `HashRing: ${tokens} tokens exceed the limit of ${TOKENS_MAX}; lower vnodes or weights`,
+    );
+  }
+  return new TokenPlacement(members, settings.vnodes);
+}
+
+function sameList(a: readonly string[], b: readonly string[]): boolean {
+  return a.length === b.length && a.every((id, i) => id === b[i]);
+}
+
+/**
+ * Consistent hashing: which members own a key, and which ranges move when membership changes.
+ *
+ * A ring is an immutable value and a pure function of its member set and settings: rings built from the
+ * same members place every key identically, whatever order the members were given or added in, on any
+ * machine. Positions come from `hashKey` (MurmurHash3 x86_32 of the key's UTF-8 bytes).
+ */
+export class HashRing {
+  /** The members, sorted by id. */
+  readonly nodes: readonly RingNode[];
+  readonly settings: PlacementSettings;
+  readonly #ids: readonly string[];
+  readonly #placement: Placement;
+  readonly #rankCache: (Uint16Array | undefined)[];
+
+  constructor(nodes: readonly NodeSpec[], options: HashRingOptions = {}) {
+    this.settings = settingsFrom(options);
+    this.nodes = Object.freeze(sortedMembers(nodes).map((node) => Object.freeze(node)));
+    this.#ids = this.nodes.map((node) => node.id);
+    this.#placement = buildPlacement(this.nodes, this.settings);
+    this.#rankCache = new Array(this.#placement.segmentCount);
+  }
+
+  get size(): number {
+    return this.nodes.length;
+  }
+
+  has(id: string): boolean {
+    return this.#ids.includes(id);
+  }
+
+  /** The key's position on the ring, an integer in [0, 2^32). Storage nodes index records by it. */
+  position(key: Key): number {
+    if (typeof key !== 'string' && !(key instanceof Uint8Array)) {
+      throw new RingKvError('RINGKV_ERR_INVALID_ARGUMENT', 'a key is a string or a Uint8Array');
+    }
+    return hashKey(key);
+  }
+
+  /** The id of the member that owns `key`. Throws RINGKV_ERR_RING_EMPTY on an empty ring. */
+  ownerOf(key: Key): string {
+    if (this.#ids.length === 0) throw new RingKvError('RINGKV_ERR_RING_EMPTY', 'the ring has no nodes');
+    return this.#ids[this.#placement.ownerAt(this.position(key))]!;
+  }
+
+  /** `n` distinct member ids for `key`: the owner first, then the replicas in order. */
+  preferenceList(key: Key, n: number): string[] {
+    return this.preferenceListAt(this.position(key), n);
+  }
+
+  /** The preference list of a position in [0, 2^32). */
+  preferenceListAt(position: number, n: number): string[] {
+    if (this.#ids.length === 0) throw new RingKvError('RINGKV_ERR_RING_EMPTY', 'the ring has no nodes');
+    integerInRange(position, 'position', 0, RING_SIZE - 1, 'RINGKV_ERR_INVALID_ARGUMENT');
+    if (!Number.isInteger(n) || n < 1) {
+      throw new RingKvError('RINGKV_ERR_INVALID_ARGUMENT', `n must be a positive integer, got ${String(n)}`);
+    }
+    if (n > this.#ids.length) {
+      throw new RingKvError(
+        'RINGKV_ERR_TOO_FEW_NODES',
+        `asked for ${n} distinct nodes but the ring has ${this.#ids.length}`,
+        { requested: n, nodes: this.#ids.length },
+      );
+    }
+    return this.#rankIds(this.#placement.segmentOf(position), n);
+  }
+
+  #rankIds(segment: number, n: number): string[] {
+    const depth = Math.min(this.#ids.length, RANK_CACHE_DEPTH);
+    let ranking: Uint16Array;
+    if (n <= depth) {
+      ranking = this.#rankCache[segment] ??= this.#placement.rank(segment, depth);
+    } else {
+      ranking = this.#placement.rank(segment, n);
+    }
+    const ids = new Array<string>(n);
+    for (let i = 0; i < n; i++) ids[i] = this.#ids[ranking[i]!]!;
+    return ids;
+  }
+
+  withNode(node: NodeSpec): HashRing {
+    return new HashRing([...this.nodes, node], this.#options());
+  }
+
+  withoutNode(id: string): HashRing {
+    if (!this.has(id))
+      throw new RingKvError('RINGKV_ERR_UNKNOWN_NODE', `no node "${id}" in the ring`, { node: id });
+    return new HashRing(
+      this.nodes.filter((node) => node.id !== id),
+      this.#options(),
+    );
+  }
+
+  #options(): HashRingOptions {
+    return this.settings.kind === 'partitions'
+      ? { partitions: this.settings.partitions }
+      : { vnodes: this.settings.vnodes };
+  }
+
+  /**
+   * The plan a data migration follows: every range [from, to) whose first `n` preference-list entries
+   * differ between this ring and `next`, with both lists, in position order. Adjacent ranges with the
+   * same change are merged; ranges never wrap. Lists are shortened to the members a ring has.
+   */
+  movedRanges(next: HashRing, n = 1): MovedRange[] {
+    integerInRange(n, 'n', 1, RING_NODES_MAX, 'RINGKV_ERR_INVALID_ARGUMENT');
+    const moved: MovedRange[] = [];
+    const boundaries = HashRing.#mergedStarts(this.#segmentStarts(), next.#segmentStarts());
+    for (let i = 0; i < boundaries.length; i++) {
+      const from = boundaries[i]!;
+      const to = boundaries[i + 1] ?? RING_SIZE;
+      const before = this.#listAt(from, n);
+      const after = next.#listAt(from, n);
+      if (sameList(before, after)) continue;
+      const last = moved.at(-1);
+      if (
+        last !== undefined &&
+        last.to === from &&
+        sameList(last.before, before) &&
+        sameList(last.after, after)
+      ) {
+        moved[moved.length - 1] = { ...last, to };
+      } else {
+        moved.push({ from, to, before, after });
+      }
+    }
+    return moved;
+  }
+
+  /** The sorted union, without repeats, of two rings' segment starts. */
+  static #mergedStarts(a: Float64Array, b: Float64Array): Float64Array {
+    const all = new Float64Array(a.length + b.length);
+    all.set(a);
+    all.set(b, a.length);
+    all.sort();
+    let unique = 0;
+    for (let i = 0; i < all.length; i++) {
+      if (i === 0 || all[i] !== all[i - 1]) all[unique++] = all[i]!;
+    }
+    return all.subarray(0, unique);
+  }
+
+  #segmentStarts(): Float64Array {
+    if (this.#ids.length === 0) return new Float64Array(0);
+    const starts = new Float64Array(this.#placement.segmentCount);
+    for (let i = 0; i < starts.length; i++) starts[i] = this.#placement.segmentStart(i);
+    return starts;
+  }
+
+  #listAt(position: number, n: number): string[] {
+    const length = Math.min(n, this.#ids.length);
+    return length === 0 ? [] : this.#rankIds(this.#placement.segmentOf(position), length);
+  }
+
+  /** The fraction of the position space each member owns (as first in the preference list). */
+  shares(): Map<string, number> {
+    const shares = new Map<string, number>(this.#ids.map((id) => [id, 0]));
+    if (this.#ids.length === 0) return shares;
+    const count = this.#placement.segmentCount;
+    for (let segment = 0; segment < count; segment++) {
+      const end = segment + 1 < count ? this.#placement.segmentStart(segment + 1) : RING_SIZE;
+      const start = this.#placement.segmentStart(segment);
+      const id = this.#ids[this.#placement.ownerAt(start)]!;
+      shares.set(id, shares.get(id)! + (end - start) / RING_SIZE);
+    }
+    return shares;
+  }
+
+  toJSON(): { readonly settings: PlacementSettings; readonly nodes: readonly RingNode[] } {
+    return { settings: this.settings, nodes: this.nodes };
+  }
+}
