@@ -32,6 +32,83 @@ export const errorCatalog = {
     status: 400,
     description: 'More distinct nodes were asked for than the ring has members.',
   },
+  RINGKV_ERR_KEY_MISSING: {
+    status: 400,
+    description: 'The request names no key, or an empty one.',
+  },
+  RINGKV_ERR_VALUE_MISSING: {
+    status: 400,
+    description: 'A put names no value.',
+  },
+  RINGKV_ERR_KEY_TOO_LARGE: {
+    status: 413,
+    description: 'The key is longer than the limit in bytes (default 1 KiB).',
+  },
+  RINGKV_ERR_VALUE_TOO_LARGE: {
+    status: 413,
+    description: 'The value is longer than the limit in bytes (default 1 MiB).',
+  },
+  RINGKV_ERR_BAD_ENCODING: {
+    status: 400,
+    description:
+      'Malformed percent-encoding, or a key or value that is not valid UTF-8 where text is required.',
+  },
+  RINGKV_ERR_INVALID_CONTENT_TYPE: {
+    status: 400,
+    description: 'The Content-Type is not 1-200 printable ASCII characters.',
+  },
+  RINGKV_ERR_KEY_NOT_FOUND: {
+    status: 404,
+    description: 'No live value is stored under this key.',
+  },
+  RINGKV_ERR_ROUTE_NOT_FOUND: {
+    status: 404,
+    description: 'No route has this path.',
+  },
+  RINGKV_ERR_METHOD_NOT_ALLOWED: {
+    status: 405,
+    description: 'The route exists but not with this method; the Allow header lists the methods it takes.',
+  },
+  RINGKV_ERR_REQUEST_TIMEOUT: {
+    status: 408,
+    description: 'The request body did not arrive within the time limit.',
+  },
+  RINGKV_ERR_BODY_TOO_LARGE: {
+    status: 413,
+    description: 'The request body is larger than the route accepts.',
+  },
+  RINGKV_ERR_INVALID_VERSION: {
+    status: 400,
+    description: 'A version is not of the form <12 hex wall ms>.<4 hex logical>.<writer id>.',
+  },
+  RINGKV_ERR_CLOCK_SKEW: {
+    status: 400,
+    description: "A version is further ahead of this process's clock than the allowed drift.",
+  },
+  RINGKV_ERR_BAD_RECORD_STREAM: {
+    status: 400,
+    description: 'A stream of record frames is malformed, truncated, or has a frame over the size limit.',
+  },
+  RINGKV_ERR_BAD_SNAPSHOT: {
+    status: 400,
+    description: 'A snapshot file is not a JSON object of keys to values.',
+  },
+  RINGKV_ERR_SHUTTING_DOWN: {
+    status: 503,
+    description: 'The server is shutting down and takes no new requests; retry against the cluster.',
+  },
+  RINGKV_ERR_OVERLOADED: {
+    status: 503,
+    description: 'Too many requests are in flight; retry after the Retry-After header.',
+  },
+  RINGKV_ERR_STORAGE_FULL: {
+    status: 507,
+    description: 'The storage engine could not write: its disk or map is full.',
+  },
+  RINGKV_ERR_INTERNAL: {
+    status: 500,
+    description: 'An unexpected failure inside ringkv (a bug): the message and logs say where.',
+  },
 } as const satisfies Record<string, { readonly status: number; readonly description: string }>;
 
 export type ErrorCode = keyof typeof errorCatalog;

@@ -1,0 +1,40 @@
+import type { StoredRecord } from './record.js';
+
+export type EngineKind = 'lmdb' | 'memory';
+
+/** `applied`: the write is now the key's state. `stale`: the stored version is as new or newer; nothing changed. */
+export type WriteOutcome = 'applied' | 'stale';
+
+export interface EngineStats {
+  readonly liveKeys: number;
+  readonly tombstones: number;
+  /** Bytes the engine's data occupies (lmdb: pages in use; memory: keys and values). */
+  readonly bytes: number;
+}
+
+/**
+ * Where a node keeps its records. Implementations: `lmdb` (durable, the default) and `memory`; both pass
+ * test/storage/engine.case.ts. Reads are synchronous (lmdb reads are memory-mapped); writes are batched.
+ */
+export interface StorageEngine {
+  readonly kind: EngineKind;
+  /** Applied writes since the engine was opened; lets callers ask "has anything changed since?". */
+  readonly changeCount: number;
+  /** The key's record, tombstones included; undefined if the key was never written (or was purged). */
+  get(key: Uint8Array): StoredRecord | undefined;
+  /**
+   * Applies each record unless the stored version is as new or newer, in order. Resolves once every
+   * applied record is durable (lmdb: committed and flushed to disk), never before.
+   */
+  apply(records: readonly StoredRecord[]): Promise<WriteOutcome[]>;
+  /**
+   * Every record whose ring position is in [from, to), tombstones included, in position order, in batches
+   * of at most `batchSize`, reading only that range. Writes during a scan may or may not be seen.
+   */
+  scan(from: number, to: number, batchSize: number): AsyncGenerator<StoredRecord[]>;
+  /** Drops tombstones deleted before `deletedBeforeWallMs` (by their version's wall time); returns how many. */
+  purgeTombstones(deletedBeforeWallMs: number): Promise<number>;
+  stats(): EngineStats;
+  /** Waits for pending writes, then releases the engine; later calls fail. */
+  close(): Promise<void>;
+}

@@ -1,0 +1,211 @@
+import { isUtf8 } from 'node:buffer';
+import { createReadStream } from 'node:fs';
+import { open, rename, rm } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import { streamObject } from 'stream-json/streamers/stream-object.js';
+import { RingKvError } from '../errors.js';
+import { RING_SIZE } from '../ring/placement.js';
+import type { Version } from '../version/version.js';
+import type { StorageEngine } from './engine.js';
+import { CONTENT_TYPE_PATTERN, type StoredRecord } from './record.js';
+
+/**
+ * The JSON snapshot, the original design's persistence kept as an export/import format: one file per node,
+ * `{ "key": "value", ... }` with the live keys. A value that is not valid UTF-8, or that was stored with a
+ * content type, is written as `{ "base64": "<bytes>", "contentType": "<type>" }` (contentType only when
+ * set), which reads back to the same bytes; plain strings stay plain, so the original files load as they are.
+ */
+export type SnapshotValue = string | { readonly base64: string; readonly contentType?: string };
+
+export interface SnapshotLimits {
+  readonly keyBytesMax: number;
+  readonly valueBytesMax: number;
+}
+
+export interface SnapshotResult {
+  readonly keys: number;
+  /** Entries left out: unrepresentable keys when writing, malformed or oversized entries when importing. */
+  readonly skipped: number;
+}
+
+const WRITE_CHUNK_BYTES = 256 * 1024;
+const SCAN_BATCH = 1000;
+
+function snapshotValue(record: StoredRecord & { readonly value: Uint8Array }): SnapshotValue {
+  if (record.contentType === undefined && isUtf8(record.value))
+    return Buffer.from(record.value).toString('utf8');
+  const base64 = Buffer.from(record.value).toString('base64');
+  return record.contentType === undefined ? { base64 } : { base64, contentType: record.contentType };
+}
+
+/**
+ * Writes every live record to `path` atomically: into a temporary file beside it, fsynced, renamed over
+ * the old one, then the directory fsynced. Streams in chunks, never holding the data set in memory.
+ */
+export async function writeSnapshot(engine: StorageEngine, path: string): Promise<SnapshotResult> {
+  const temporary = `${path}.tmp-${process.pid}`;
+  const file = await open(temporary, 'w');
+  let keys = 0;
+  let skipped = 0;
+  try {
+    let chunk = '{';
+    for await (const batch of engine.scan(0, RING_SIZE, SCAN_BATCH)) {
+      for (const record of batch) {
+        if (record.value === null) continue;
+        if (!isUtf8(record.key)) {
+          skipped++;
+          continue;
+        }
+        const key = Buffer.from(record.key).toString('utf8');
+        chunk += `${keys === 0 ? '\n' : ',\n'}${JSON.stringify(key)}: ${JSON.stringify(snapshotValue({ ...record, value: record.value }))}`;
+        keys++;
+        if (chunk.length >= WRITE_CHUNK_BYTES) {
+          await file.write(chunk);
+          chunk = '';
+        }
+      }
+    }
+    await file.write(`${chunk}${keys === 0 ? '' : '\n'}}\n`);
+    await file.sync();
+  } catch (error) {
+    await file.close();
+    await rm(temporary, { force: true });
+    throw error;
+  }
+  await file.close();
+  await rename(temporary, path);
+  const directory = await open(dirname(path), 'r');
+  try {
+    await directory.sync();
+  } finally {
+    await directory.close();
+  }
+  return { keys, skipped };
+}
+
+function importedRecord(
+  key: string,
+  value: unknown,
+  version: Version,
+  limits: SnapshotLimits,
+): StoredRecord | undefined {
+  const keyBytes = Buffer.from(key, 'utf8');
+  if (keyBytes.length === 0 || keyBytes.length > limits.keyBytesMax) return undefined;
+  let bytes: Buffer;
+  let contentType: string | undefined;
+  if (typeof value === 'string') {
+    bytes = Buffer.from(value, 'utf8');
+  } else if (
+    typeof value === 'object' &&
+    value !== null &&
+    typeof (value as { base64?: unknown }).base64 === 'string'
+  ) {
+    const encoded = value as { base64: string; contentType?: unknown };
+    bytes = Buffer.from(encoded.base64, 'base64');
+    if (encoded.contentType !== undefined) {
+      if (typeof encoded.contentType !== 'string' || !CONTENT_TYPE_PATTERN.test(encoded.contentType))
+        return undefined;
+      contentType = encoded.contentType;
+    }
+  } else {
+    return undefined;
+  }
+  if (bytes.length > limits.valueBytesMax) return undefined;
+  return contentType === undefined
+    ? { key: keyBytes, version, value: bytes }
+    : { key: keyBytes, version, value: bytes, contentType };
+}
+
+/**
+ * Loads a snapshot file into `engine`, streaming it entry by entry. Every entry gets a fresh version from
+ * `nextVersion`, so anything written later wins. Entries that break the limits or are neither a string nor
+ * the base64 form are skipped and counted. Throws RINGKV_ERR_BAD_SNAPSHOT if the file is not a JSON object.
+ */
+export async function importSnapshot(
+  engine: StorageEngine,
+  path: string,
+  nextVersion: () => Version,
+  limits: SnapshotLimits,
+): Promise<SnapshotResult> {
+  const entries = streamObject.withParserAsStream();
+  createReadStream(path)
+    .on('error', (error) => entries.destroy(error))
+    .pipe(entries);
+  let keys = 0;
+  let skipped = 0;
+  let batch: StoredRecord[] = [];
+  try {
+    for await (const { key, value } of entries as AsyncIterable<{ key: string; value: unknown }>) {
+      const record = importedRecord(key, value, nextVersion(), limits);
+      if (record === undefined) {
+        skipped++;
+        continue;
+      }
+      batch.push(record);
+      if (batch.length >= SCAN_BATCH) {
+        await engine.apply(batch);
+        keys += batch.length;
+        batch = [];
+      }
+    }
+  } catch (error) {
+    throw new RingKvError(
+      'RINGKV_ERR_BAD_SNAPSHOT',
+      `snapshot ${path} is not a JSON object of keys: ${(error as Error).message}`,
+    );
+  }
+  await engine.apply(batch);
+  return { keys: keys + batch.length, skipped };
+}
+
+/**
+ * Writes the snapshot every `intervalMs` when the engine changed since the last one, one at a time.
+ * `flush()` writes a last one (used at shutdown); errors go to `onError`, the schedule goes on.
+ */
+export class SnapshotScheduler {
+  readonly #engine: StorageEngine;
+  readonly #path: string;
+  readonly #onWritten: (result: SnapshotResult) => void;
+  readonly #onError: (error: unknown) => void;
+  #timer: NodeJS.Timeout | undefined;
+  #writtenAtChange = -1;
+  #running: Promise<void> | undefined;
+
+  constructor(options: {
+    readonly engine: StorageEngine;
+    readonly path: string;
+    readonly onWritten: (result: SnapshotResult) => void;
+    readonly onError: (error: unknown) => void;
+  }) {
+    this.#engine = options.engine;
+    this.#path = options.path;
+    this.#onWritten = options.onWritten;
+    this.#onError = options.onError;
+  }
+
+  /** `intervalMs` 0 turns periodic snapshots off. `writtenAtChange` is the engine change count already on disk. */
+  start(intervalMs: number, writtenAtChange: number): void {
+    this.#writtenAtChange = writtenAtChange;
+    if (intervalMs > 0) this.#timer = setInterval(() => void this.flush(), intervalMs).unref();
+  }
+
+  stop(): void {
+    clearInterval(this.#timer);
+  }
+
+  /** Writes a snapshot now if anything changed; waits for one already running first. */
+  async flush(): Promise<void> {
+    while (this.#running !== undefined) await this.#running;
+    const change = this.#engine.changeCount;
+    if (change === this.#writtenAtChange) return;
+    this.#running = writeSnapshot(this.#engine, this.#path)
+      .then((result) => {
+        this.#writtenAtChange = change;
+        this.#onWritten(result);
+      }, this.#onError)
+      .finally(() => {
+        this.#running = undefined;
+      });
+    await this.#running;
+  }
+}

@@ -1,0 +1,238 @@
+/**
+ * The StorageEngine conformance suite: every engine must pass all of it. Call runEngineCases with a
+ * factory that opens a fresh, empty engine.
+ */
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import fc from 'fast-check';
+import { hashKey } from '../../src/ring/hash.js';
+import { RING_SIZE } from '../../src/ring/placement.js';
+import type { StorageEngine } from '../../src/storage/engine.js';
+import type { StoredRecord } from '../../src/storage/record.js';
+import { formatVersion } from '../../src/version/version.js';
+
+export type EngineFactory = () => Promise<StorageEngine>;
+
+const bytes = (text: string) => Buffer.from(text, 'utf8');
+export const version = (wallMs: number, logical = 0, writer = 'w') =>
+  formatVersion({ wallMs, logical, writer });
+const put = (key: string, value: string | Uint8Array, at: number, contentType?: string): StoredRecord => ({
+  key: bytes(key),
+  version: version(at),
+  value: typeof value === 'string' ? bytes(value) : value,
+  ...(contentType !== undefined && { contentType }),
+});
+const del = (key: string, at: number): StoredRecord => ({
+  key: bytes(key),
+  version: version(at),
+  value: null,
+});
+
+async function withEngine(
+  open: EngineFactory,
+  body: (engine: StorageEngine) => Promise<void>,
+): Promise<void> {
+  const engine = await open();
+  try {
+    await body(engine);
+  } finally {
+    await engine.close();
+  }
+}
+
+async function scanAll(
+  engine: StorageEngine,
+  from: number,
+  to: number,
+  batchSize: number,
+): Promise<StoredRecord[][]> {
+  const batches: StoredRecord[][] = [];
+  for await (const batch of engine.scan(from, to, batchSize)) batches.push(batch);
+  return batches;
+}
+
+export function runEngineCases(name: string, open: EngineFactory): void {
+  describe(`${name} engine conformance`, () => {
+    test('an unknown key reads as undefined', () =>
+      withEngine(open, async (engine) => {
+        assert.equal(engine.get(bytes('missing')), undefined);
+      }));
+
+    test('a put is read back with its version, bytes and content type', () =>
+      withEngine(open, async (engine) => {
+        const binary = Uint8Array.from([0, 255, 10, 0, 128]);
+        assert.deepEqual(
+          await engine.apply([put('a', 'hello', 1), put('b', binary, 2, 'image/png'), put('c', '', 3)]),
+          ['applied', 'applied', 'applied'],
+        );
+        const a = engine.get(bytes('a'))!;
+        assert.equal(Buffer.from(a.value!).toString(), 'hello');
+        assert.equal(a.version, version(1));
+        assert.equal(a.contentType, undefined);
+        const b = engine.get(bytes('b'))!;
+        assert.deepEqual(Uint8Array.from(b.value!), binary);
+        assert.equal(b.contentType, 'image/png');
+        assert.equal(engine.get(bytes('c'))!.value!.length, 0);
+      }));
+
+    test('a stale version never overwrites a newer one, and an equal version is a no-op', () =>
+      withEngine(open, async (engine) => {
+        await engine.apply([put('k', 'new', 20)]);
+        assert.deepEqual(await engine.apply([put('k', 'old', 10), put('k', 'same', 20)]), ['stale', 'stale']);
+        assert.equal(Buffer.from(engine.get(bytes('k'))!.value!).toString(), 'new');
+        assert.deepEqual(
+          await engine.apply([{ ...put('k', 'tie-break', 20), version: version(20, 0, 'x') }]),
+          ['applied'],
+        );
+      }));
+
+    test('an old write can never undo a delete, and a newer write revives the key', () =>
+      withEngine(open, async (engine) => {
+        await engine.apply([put('k', 'v1', 10), del('k', 20)]);
+        const tombstone = engine.get(bytes('k'))!;
+        assert.equal(tombstone.value, null);
+        assert.equal(tombstone.version, version(20));
+        assert.deepEqual(await engine.apply([put('k', 'late', 15)]), ['stale']);
+        assert.equal(engine.get(bytes('k'))!.value, null);
+        assert.deepEqual(await engine.apply([put('k', 'v2', 30)]), ['applied']);
+        assert.equal(Buffer.from(engine.get(bytes('k'))!.value!).toString(), 'v2');
+      }));
+
+    test('concurrent applies to one key in the same turn keep the newest version', () =>
+      withEngine(open, async (engine) => {
+        const results = await Promise.all([
+          engine.apply([put('k', 'v3', 3)]),
+          engine.apply([put('k', 'v1', 1)]),
+          engine.apply([del('k', 2)]),
+        ]);
+        assert.deepEqual(results, [['applied'], ['stale'], ['stale']]);
+        assert.equal(Buffer.from(engine.get(bytes('k'))!.value!).toString(), 'v3');
+        assert.deepEqual(engine.stats().liveKeys, 1);
+      }));
+
+    test('counts follow puts, overwrites and deletes, and changeCount counts applied writes only', () =>
+      withEngine(open, async (engine) => {
+        await engine.apply([
+          put('a', '1', 1),
+          put('b', '2', 1),
+          put('c', '3', 1),
+          put('a', '1b', 2),
+          del('b', 3),
+        ]);
+        await engine.apply([put('c', 'stale', 0), del('never-written', 4)]);
+        const stats = engine.stats();
+        assert.equal(stats.liveKeys, 2);
+        assert.equal(stats.tombstones, 2);
+        assert.ok(stats.bytes > 0);
+        assert.equal(engine.changeCount, 6);
+      }));
+
+    test('a scan returns exactly the records in [from, to), tombstones included, in position order and batches', () =>
+      withEngine(open, async (engine) => {
+        const keys = Array.from({ length: 700 }, (_, i) => `key-${i}`);
+        await engine.apply(keys.map((key, i) => (i % 10 === 0 ? del(key, 5) : put(key, `v${i}`, 5))));
+        const whole = await scanAll(engine, 0, RING_SIZE, 64);
+        assert.ok(whole.every((batch) => batch.length > 0 && batch.length <= 64));
+        const seen = whole.flat().map((record) => Buffer.from(record.key).toString());
+        assert.deepEqual([...seen].sort(), [...keys].sort());
+        const positions = seen.map((key) => hashKey(key));
+        assert.deepEqual(
+          positions,
+          [...positions].sort((a, b) => a - b),
+        );
+        assert.equal(whole.flat().filter((record) => record.value === null).length, 70);
+        const from = 0x40000000;
+        const to = 0x90000000;
+        const part = (await scanAll(engine, from, to, 7))
+          .flat()
+          .map((record) => Buffer.from(record.key).toString());
+        const expected = keys.filter((key) => hashKey(key) >= from && hashKey(key) < to);
+        assert.deepEqual([...part].sort(), [...expected].sort());
+        assert.deepEqual((await scanAll(engine, to, to, 10)).flat(), []);
+      }));
+
+    test('a scan resumes correctly when keys are added between its batches', () =>
+      withEngine(open, async (engine) => {
+        await engine.apply(Array.from({ length: 50 }, (_, i) => put(`first-${i}`, 'x', 1)));
+        const seen = new Set<string>();
+        let round = 0;
+        for await (const batch of engine.scan(0, RING_SIZE, 5)) {
+          for (const record of batch) {
+            const key = Buffer.from(record.key).toString();
+            assert.ok(!seen.has(key), `duplicate ${key}`);
+            seen.add(key);
+          }
+          await engine.apply([put(`during-${round++}`, 'y', 2)]);
+        }
+        for (let i = 0; i < 50; i++) assert.ok(seen.has(`first-${i}`));
+      }));
+
+    test('purging drops only tombstones deleted before the cutoff and keeps every live key', () =>
+      withEngine(open, async (engine) => {
+        await engine.apply([
+          put('live', 'v', 1),
+          del('old', 100),
+          del('recent', 900),
+          del('revived', 50),
+          put('revived', 'v', 60),
+        ]);
+        assert.equal(await engine.purgeTombstones(500), 1);
+        assert.equal(engine.get(bytes('old')), undefined);
+        assert.equal(engine.get(bytes('recent'))!.value, null);
+        assert.equal(Buffer.from(engine.get(bytes('revived'))!.value!).toString(), 'v');
+        assert.equal(Buffer.from(engine.get(bytes('live'))!.value!).toString(), 'v');
+        assert.deepEqual(engine.stats(), { ...engine.stats(), liveKeys: 2, tombstones: 1 });
+        assert.equal(await engine.purgeTombstones(500), 0);
+      }));
+
+    test('any interleaving of versioned writes ends in the state of the newest version per key', async () => {
+      const operation = fc.record({
+        key: fc.constantFrom('a', 'b', 'c', 'd'),
+        wallMs: fc.integer({ min: 1, max: 40 }),
+        writer: fc.constantFrom('w1', 'w2'),
+        value: fc.option(fc.uint8Array({ maxLength: 8 }), { nil: null }),
+      });
+      await fc.assert(
+        fc.asyncProperty(
+          fc.array(fc.array(operation, { maxLength: 6 }), { maxLength: 8 }),
+          async (batches) => {
+            await withEngine(open, async (engine) => {
+              const model = new Map<string, StoredRecord>();
+              const records = batches.map((batch) =>
+                batch.map((op) => ({
+                  key: bytes(op.key),
+                  version: version(op.wallMs, 0, op.writer),
+                  value: op.value,
+                })),
+              );
+              await Promise.all(records.map((batch) => engine.apply(batch)));
+              for (const record of records.flat()) {
+                const id = Buffer.from(record.key).toString();
+                const current = model.get(id);
+                if (current === undefined || record.version > current.version) model.set(id, record);
+              }
+              for (const [id, expected] of model) {
+                const stored = engine.get(bytes(id))!;
+                assert.equal(stored.version, expected.version);
+                assert.deepEqual(
+                  stored.value && Uint8Array.from(stored.value),
+                  expected.value && Uint8Array.from(expected.value),
+                );
+              }
+              const live = [...model.values()].filter((record) => record.value !== null).length;
+              assert.equal(engine.stats().liveKeys, live);
+              assert.equal(engine.stats().tombstones, model.size - live);
+            });
+          },
+        ),
+        { numRuns: 40 },
+      );
+    });
+
+    test('an engine refuses use after close', async () => {
+      const engine = await open();
+      await engine.close();
+      assert.throws(() => engine.get(bytes('a')));
+    });
+  });
+}

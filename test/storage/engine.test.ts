@@ -1,0 +1,13 @@
+// Runs the StorageEngine conformance suite against both engines.
+import { after } from 'node:test';
+import { LmdbEngine } from '../../src/storage/lmdb-engine.js';
+import { MemoryEngine } from '../../src/storage/memory-engine.js';
+import { temporaryDirectory } from '../helpers/temporary.js';
+import { runEngineCases } from './engine.case.js';
+
+const directory = await temporaryDirectory('ringkv-engine-');
+after(() => directory.remove());
+let opened = 0;
+
+runEngineCases('memory', async () => new MemoryEngine());
+runEngineCases('lmdb', async () => new LmdbEngine(`${directory.path}/engine-${opened++}.lmdb`));

@@ -1,0 +1,146 @@
+// Proves the JSON snapshot keeps the original format, round-trips every value, replaces files atomically,
+// and is rewritten only after a change.
+import assert from 'node:assert/strict';
+import { readdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { after, test } from 'node:test';
+import { RingKvError } from '../../src/errors.js';
+import type { StorageEngine } from '../../src/storage/engine.js';
+import { LmdbEngine } from '../../src/storage/lmdb-engine.js';
+import { MemoryEngine } from '../../src/storage/memory-engine.js';
+import { importSnapshot, SnapshotScheduler, writeSnapshot } from '../../src/storage/snapshot.js';
+import { HybridLogicalClock } from '../../src/version/hlc.js';
+import { formatVersion } from '../../src/version/version.js';
+import { temporaryDirectory } from '../helpers/temporary.js';
+
+const directory = await temporaryDirectory('ringkv-snapshot-');
+after(() => directory.remove());
+const limits = { keyBytesMax: 1024, valueBytesMax: 1 << 20 };
+const v = (wallMs: number) => formatVersion({ wallMs, logical: 0, writer: 'w' });
+let files = 0;
+const nextPath = () => `${directory.path}/node-${files++}.json`;
+const clock = () => {
+  const hlc = new HybridLogicalClock({ writer: 'import', physicalNowMs: Date.now });
+  return () => hlc.now();
+};
+
+async function filled(): Promise<MemoryEngine> {
+  const engine = new MemoryEngine();
+  await engine.apply([
+    { key: Buffer.from('plain'), version: v(1), value: Buffer.from('héllo "quoted"\n') },
+    { key: Buffer.from('ключ'), version: v(1), value: Buffer.from('значение') },
+    { key: Buffer.from('binary'), version: v(1), value: Buffer.from([0xff, 0x00, 0xfe]) },
+    {
+      key: Buffer.from('typed'),
+      version: v(1),
+      value: Buffer.from('{"a":1}'),
+      contentType: 'application/json',
+    },
+    { key: Buffer.from('empty'), version: v(1), value: Buffer.alloc(0) },
+    { key: Buffer.from('deleted'), version: v(1), value: null },
+  ]);
+  return engine;
+}
+
+test('a snapshot is the original plain JSON object, with a reversible form for bytes and content types', async () => {
+  const path = nextPath();
+  const result = await writeSnapshot(await filled(), path);
+  assert.deepEqual(result, { keys: 5, skipped: 0 });
+  assert.deepEqual(JSON.parse(await readFile(path, 'utf8')), {
+    plain: 'héllo "quoted"\n',
+    ключ: 'значение',
+    binary: { base64: Buffer.from([0xff, 0x00, 0xfe]).toString('base64') },
+    typed: { base64: Buffer.from('{"a":1}').toString('base64'), contentType: 'application/json' },
+    empty: '',
+  });
+  const emptyPath = nextPath();
+  await writeSnapshot(new MemoryEngine(), emptyPath);
+  assert.deepEqual(JSON.parse(await readFile(emptyPath, 'utf8')), {});
+});
+
+test('a snapshot imports into an empty engine with every value, byte for byte', async () => {
+  const path = nextPath();
+  const source = await filled();
+  await writeSnapshot(source, path);
+  for (const target of [
+    new MemoryEngine(),
+    new LmdbEngine(`${directory.path}/import-${files}.lmdb`),
+  ] as StorageEngine[]) {
+    assert.deepEqual(await importSnapshot(target, path, clock(), limits), { keys: 5, skipped: 0 });
+    for (const key of ['plain', 'ключ', 'binary', 'typed', 'empty']) {
+      const expected = source.get(Buffer.from(key))!;
+      const actual = target.get(Buffer.from(key))!;
+      assert.deepEqual(Buffer.from(actual.value!), Buffer.from(expected.value!), key);
+      assert.equal(actual.contentType, expected.contentType);
+    }
+    assert.equal(target.get(Buffer.from('deleted')), undefined);
+    await target.close();
+  }
+});
+
+test("the original design's storage file loads, and entries that break the limits are skipped", async () => {
+  const path = nextPath();
+  await writeFile(
+    path,
+    JSON.stringify({
+      myKey: 'myValue',
+      other: 'x',
+      big: 'y'.repeat(2000),
+      number: 42,
+      [`${'k'.repeat(1025)}`]: 'v',
+    }),
+  );
+  const engine = new MemoryEngine();
+  const result = await importSnapshot(engine, path, clock(), { keyBytesMax: 1024, valueBytesMax: 1000 });
+  assert.deepEqual(result, { keys: 2, skipped: 3 });
+  assert.equal(Buffer.from(engine.get(Buffer.from('myKey'))!.value!).toString(), 'myValue');
+});
+
+test('a file that is not a JSON object is a RINGKV_ERR_BAD_SNAPSHOT', async () => {
+  for (const content of ['{"a": "1", "b": ', '[1, 2]', 'not json']) {
+    const path = nextPath();
+    await writeFile(path, content);
+    await assert.rejects(
+      importSnapshot(new MemoryEngine(), path, clock(), limits),
+      (error: unknown) => error instanceof RingKvError && error.code === 'RINGKV_ERR_BAD_SNAPSHOT',
+    );
+  }
+});
+
+test('a failed write leaves the previous snapshot intact and no temporary file behind', async () => {
+  const path = nextPath();
+  await writeSnapshot(await filled(), path);
+  const before = await readFile(path, 'utf8');
+  const failing = await filled();
+  failing.scan = async function* () {
+    yield [{ key: Buffer.from('partial'), version: v(1), value: Buffer.from('x') }];
+    throw new Error('disk went away');
+  };
+  await assert.rejects(writeSnapshot(failing, path), /disk went away/);
+  assert.equal(await readFile(path, 'utf8'), before);
+  assert.deepEqual(
+    (await readdir(directory.path)).filter((name) => name.includes('.tmp-')),
+    [],
+  );
+});
+
+test('the scheduler writes only when something changed since the last snapshot', async () => {
+  const path = nextPath();
+  const engine = await filled();
+  const written: number[] = [];
+  const scheduler = new SnapshotScheduler({
+    engine,
+    path,
+    onWritten: (r) => written.push(r.keys),
+    onError: assert.fail,
+  });
+  scheduler.start(0, -1);
+  await scheduler.flush();
+  const first = (await stat(path)).mtimeMs;
+  await scheduler.flush();
+  assert.deepEqual(written, [5]);
+  assert.equal((await stat(path)).mtimeMs, first);
+  await engine.apply([{ key: Buffer.from('new'), version: v(2), value: Buffer.from('n') }]);
+  await Promise.all([scheduler.flush(), scheduler.flush()]);
+  assert.deepEqual(written, [5, 6]);
+  scheduler.stop();
+});
