@@ -131,7 +131,7 @@ test('the scheduler writes only when something changed since the last snapshot',
     engine,
     path,
     onWritten: (r) => written.push(r.keys),
-    onError: assert.fail,
+    onError: (error) => assert.fail(String(error)),
   });
   scheduler.start(0, -1);
   await scheduler.flush();
