@@ -2,6 +2,7 @@
 /** The `ringkv` command line. Each command lives in its own module; this file only wires them up. */
 import { Command, CommanderError } from 'commander';
 import { isRingKvError } from '../errors.js';
+import { nodeCommand } from './node-command.js';
 import { ringCommand } from './ring-command.js';
 
 /** Exit codes scripts can rely on. */
@@ -11,7 +12,7 @@ const program = new Command('ringkv')
   .description('ringkv: a small distributed key-value store on a consistent-hash ring')
   .showHelpAfterError()
   .exitOverride();
-for (const command of [ringCommand()]) {
+for (const command of [nodeCommand(), ringCommand()]) {
   // Settings are not inherited through addCommand, and every command must exit with the codes above.
   program.addCommand(command.copyInheritedSettings(program));
 }

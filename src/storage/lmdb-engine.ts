@@ -1,4 +1,5 @@
 import { type Database, open, type RootDatabase } from 'lmdb';
+import { RingKvError } from '../errors.js';
 import { RING_SIZE } from '../ring/placement.js';
 import { type Version, wallMsOf } from '../version/version.js';
 import type { EngineStats, StorageEngine, WriteOutcome } from './engine.js';
@@ -28,6 +29,17 @@ function tombstoneIndexKey(version: Version, composite: Buffer): Buffer {
   key.writeUIntBE(wallMsOf(version), 0, 6);
   composite.copy(key, 6);
   return key;
+}
+
+/** Disk-full failures become a typed operating error; anything else stays what it was. */
+function storageError(error: unknown): unknown {
+  const text =
+    error instanceof Error
+      ? `${(error as NodeJS.ErrnoException).code ?? ''} ${error.message}`
+      : String(error);
+  return /MDB_MAP_FULL|ENOSPC|No space left/i.test(text)
+    ? new RingKvError('RINGKV_ERR_STORAGE_FULL', `the storage engine is full: ${text.trim()}`)
+    : error;
 }
 
 /**
@@ -100,6 +112,8 @@ export class LmdbEngine implements StorageEngine {
     try {
       await Promise.all(writes);
       await this.#root.flushed;
+    } catch (error) {
+      throw storageError(error);
     } finally {
       for (const [id, state] of started) if (this.#inFlight.get(id) === state) this.#inFlight.delete(id);
     }

@@ -7,16 +7,14 @@ import { RingKvError } from '../errors.js';
 import { RING_SIZE } from '../ring/placement.js';
 import type { Version } from '../version/version.js';
 import type { StorageEngine } from './engine.js';
+import { toJsonValue } from './json-value.js';
 import { CONTENT_TYPE_PATTERN, type StoredRecord } from './record.js';
 
 /**
  * The JSON snapshot, the original design's persistence kept as an export/import format: one file per node,
- * `{ "key": "value", ... }` with the live keys. A value that is not valid UTF-8, or that was stored with a
- * content type, is written as `{ "base64": "<bytes>", "contentType": "<type>" }` (contentType only when
- * set), which reads back to the same bytes; plain strings stay plain, so the original files load as they are.
+ * `{ "key": "value", ... }` with the live keys, values in the JsonValue form (plain strings for UTF-8,
+ * `{ "base64", "contentType" }` otherwise), so the original files load as they are.
  */
-export type SnapshotValue = string | { readonly base64: string; readonly contentType?: string };
-
 export interface SnapshotLimits {
   readonly keyBytesMax: number;
   readonly valueBytesMax: number;
@@ -30,13 +28,6 @@ export interface SnapshotResult {
 
 const WRITE_CHUNK_BYTES = 256 * 1024;
 const SCAN_BATCH = 1000;
-
-function snapshotValue(record: StoredRecord & { readonly value: Uint8Array }): SnapshotValue {
-  if (record.contentType === undefined && isUtf8(record.value))
-    return Buffer.from(record.value).toString('utf8');
-  const base64 = Buffer.from(record.value).toString('base64');
-  return record.contentType === undefined ? { base64 } : { base64, contentType: record.contentType };
-}
 
 /**
  * Writes every live record to `path` atomically: into a temporary file beside it, fsynced, renamed over
@@ -57,7 +48,7 @@ export async function writeSnapshot(engine: StorageEngine, path: string): Promis
           continue;
         }
         const key = Buffer.from(record.key).toString('utf8');
-        chunk += `${keys === 0 ? '\n' : ',\n'}${JSON.stringify(key)}: ${JSON.stringify(snapshotValue({ ...record, value: record.value }))}`;
+        chunk += `${keys === 0 ? '\n' : ',\n'}${JSON.stringify(key)}: ${JSON.stringify(toJsonValue(record.value, record.contentType))}`;
         keys++;
         if (chunk.length >= WRITE_CHUNK_BYTES) {
           await file.write(chunk);

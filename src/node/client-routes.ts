@@ -1,0 +1,179 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Logger } from 'pino';
+import { RingKvError } from '../errors.js';
+import { decodeComponent, readBody } from '../http/request.js';
+import { methodNotAllowed, sendJson, sendJsonText } from '../http/response.js';
+import type { StorageEngine } from '../storage/engine.js';
+import { recordJsonValue } from '../storage/json-value.js';
+import { CONTENT_TYPE_PATTERN, type StoredRecord } from '../storage/record.js';
+import type { HybridLogicalClock } from '../version/hlc.js';
+import type { ResolvedNodeOptions } from './node-options.js';
+import { VERSION_HEADER } from './protocol.js';
+
+/** What every route handler of a node works with. */
+export interface NodeContext {
+  readonly options: ResolvedNodeOptions;
+  readonly engine: StorageEngine;
+  readonly clock: HybridLogicalClock;
+  readonly logger: Logger;
+}
+
+// The original design's answers, byte for byte.
+export const STORED_BODY = '{"message":"Value stored successfully"}';
+export const DELETED_BODY = '{"message":"Key deleted successfully"}';
+export const NOT_FOUND_BODY = '{"error":"Key not found"}';
+
+export const DEFAULT_CONTENT_TYPE = 'application/octet-stream';
+export const REST_METHODS = ['GET', 'HEAD', 'PUT', 'DELETE'] as const;
+
+/** A key's bytes, checked: present, non-empty, within the limit. */
+export function keyBytes(key: string | undefined, keyBytesMax: number): Buffer {
+  if (key === undefined || key === '')
+    throw new RingKvError('RINGKV_ERR_KEY_MISSING', 'a non-empty key is required');
+  const bytes = Buffer.from(key, 'utf8');
+  if (bytes.length > keyBytesMax) {
+    throw new RingKvError(
+      'RINGKV_ERR_KEY_TOO_LARGE',
+      `the key is ${bytes.length} bytes; the limit is ${keyBytesMax}`,
+      {
+        limitBytes: keyBytesMax,
+      },
+    );
+  }
+  return bytes;
+}
+
+export function checkValueSize(value: Uint8Array, valueBytesMax: number): void {
+  if (value.length > valueBytesMax) {
+    throw new RingKvError(
+      'RINGKV_ERR_VALUE_TOO_LARGE',
+      `the value is ${value.length} bytes; the limit is ${valueBytesMax}`,
+      {
+        limitBytes: valueBytesMax,
+      },
+    );
+  }
+}
+
+function liveRecord(
+  context: NodeContext,
+  key: Buffer,
+): (StoredRecord & { readonly value: Uint8Array }) | undefined {
+  const record = context.engine.get(key);
+  return record === undefined || record.value === null
+    ? undefined
+    : (record as StoredRecord & { value: Uint8Array });
+}
+
+/** Writes with a fresh version from this node's clock (a node used directly versions its own writes). */
+async function writeOwn(
+  context: NodeContext,
+  key: Buffer,
+  value: Uint8Array | null,
+  contentType?: string,
+): Promise<string> {
+  const version = context.clock.now();
+  await context.engine.apply([
+    contentType === undefined ? { key, version, value } : { key, version, value, contentType },
+  ]);
+  return version;
+}
+
+export function originalGet(
+  context: NodeContext,
+  query: Map<string, string>,
+  response: ServerResponse,
+): void {
+  const record = liveRecord(context, keyBytes(query.get('key'), context.options.keyBytesMax));
+  if (record === undefined) sendJsonText(response, 404, NOT_FOUND_BODY);
+  else sendJson(response, 200, { value: recordJsonValue(record) });
+}
+
+export async function originalPut(
+  context: NodeContext,
+  query: Map<string, string>,
+  response: ServerResponse,
+): Promise<void> {
+  const key = keyBytes(query.get('key'), context.options.keyBytesMax);
+  const text = query.get('value');
+  if (text === undefined)
+    throw new RingKvError('RINGKV_ERR_VALUE_MISSING', 'a value is required: /put?key=K&value=V');
+  const value = Buffer.from(text, 'utf8');
+  checkValueSize(value, context.options.valueBytesMax);
+  await writeOwn(context, key, value);
+  sendJsonText(response, 200, STORED_BODY);
+}
+
+export async function originalDelete(
+  context: NodeContext,
+  query: Map<string, string>,
+  response: ServerResponse,
+): Promise<void> {
+  const key = keyBytes(query.get('key'), context.options.keyBytesMax);
+  if (liveRecord(context, key) === undefined) {
+    sendJsonText(response, 404, NOT_FOUND_BODY);
+    return;
+  }
+  await writeOwn(context, key, null);
+  sendJsonText(response, 200, DELETED_BODY);
+}
+
+/** The Content-Type to store with a REST put: none for the default, else validated. */
+export function storedContentType(header: string | undefined): string | undefined {
+  if (header === undefined || header === DEFAULT_CONTENT_TYPE) return undefined;
+  if (!CONTENT_TYPE_PATTERN.test(header)) {
+    throw new RingKvError(
+      'RINGKV_ERR_INVALID_CONTENT_TYPE',
+      'Content-Type must be 1-200 printable ASCII characters',
+    );
+  }
+  return header;
+}
+
+export function keyNotFound(): RingKvError {
+  return new RingKvError('RINGKV_ERR_KEY_NOT_FOUND', 'Key not found');
+}
+
+/** `/kv/<url-encoded key>`: the value is the raw body, binary-safe. */
+export async function restRoute(
+  context: NodeContext,
+  request: IncomingMessage,
+  response: ServerResponse,
+  encodedKey: string,
+): Promise<void> {
+  const key = keyBytes(decodeComponent(encodedKey, false), context.options.keyBytesMax);
+  switch (request.method) {
+    case 'GET':
+    case 'HEAD': {
+      const record = liveRecord(context, key);
+      if (record === undefined) throw keyNotFound();
+      response.writeHead(200, {
+        'content-type': record.contentType ?? DEFAULT_CONTENT_TYPE,
+        'content-length': record.value.length,
+        [VERSION_HEADER]: record.version,
+      });
+      response.end(request.method === 'GET' ? record.value : undefined);
+      return;
+    }
+    case 'PUT': {
+      const contentType = storedContentType(request.headers['content-type']);
+      const { valueBytesMax, bodyTimeoutMs } = context.options;
+      const value = await readBody(request, {
+        bytesMax: valueBytesMax,
+        tooLargeCode: 'RINGKV_ERR_VALUE_TOO_LARGE',
+        timeoutMs: bodyTimeoutMs,
+      });
+      const version = await writeOwn(context, key, value, contentType);
+      response.writeHead(204, { [VERSION_HEADER]: version }).end();
+      return;
+    }
+    case 'DELETE': {
+      if (liveRecord(context, key) === undefined) throw keyNotFound();
+      const version = await writeOwn(context, key, null);
+      response.writeHead(204, { [VERSION_HEADER]: version }).end();
+      return;
+    }
+    default:
+      throw methodNotAllowed(request.method, '/kv/<key>', REST_METHODS);
+  }
+}

@@ -1,0 +1,213 @@
+import { isUtf8 } from 'node:buffer';
+import { once } from 'node:events';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { RingKvError } from '../errors.js';
+import { decodeComponent, parseQuery, readBody } from '../http/request.js';
+import { methodNotAllowed, routeNotFound, sendJson } from '../http/response.js';
+import { RING_SIZE } from '../ring/placement.js';
+import { encodeRecordFrames, RecordFrameDecoder, type StoredRecord } from '../storage/record.js';
+import { isVersion, type Version } from '../version/version.js';
+import {
+  checkValueSize,
+  keyBytes,
+  keyNotFound,
+  type NodeContext,
+  storedContentType,
+} from './client-routes.js';
+import {
+  type BatchAnswer,
+  NODE_SERVICE,
+  type NodeHealth,
+  type NodeStats,
+  RECORDS_CONTENT_TYPE,
+  TOMBSTONE_HEADER,
+  VERSION_HEADER,
+  type WriteAnswer,
+} from './protocol.js';
+
+const SCAN_BATCH_DEFAULT = 1000;
+const SCAN_BATCH_MAX = 10_000;
+
+/** A version from a writer: well-formed, and not further ahead of this node's clock than allowed. */
+function writerVersion(context: NodeContext, header: string | string[] | undefined): Version {
+  if (!isVersion(header)) {
+    throw new RingKvError('RINGKV_ERR_INVALID_VERSION', `a valid ${VERSION_HEADER} header is required`);
+  }
+  context.clock.observe(header);
+  return header;
+}
+
+function positionParameter(query: Map<string, string>, name: string, fallback: number): number {
+  const text = query.get(name);
+  if (text === undefined) return fallback;
+  const value = Number(text);
+  if (!/^\d+$/.test(text) || value > RING_SIZE) {
+    throw new RingKvError('RINGKV_ERR_INVALID_ARGUMENT', `${name} must be an integer in [0, 2^32]`);
+  }
+  return value;
+}
+
+export function health(context: NodeContext, stopping: boolean): NodeHealth {
+  return {
+    status: stopping ? 'stopping' : 'ok',
+    service: NODE_SERVICE,
+    id: context.options.id,
+    engine: context.engine.kind,
+  };
+}
+
+export function stats(context: NodeContext): NodeStats {
+  return {
+    id: context.options.id,
+    engine: context.engine.kind,
+    changeCount: context.engine.changeCount,
+    ...context.engine.stats(),
+  };
+}
+
+async function versionedKey(
+  context: NodeContext,
+  request: IncomingMessage,
+  response: ServerResponse,
+  encodedKey: string,
+) {
+  const key = keyBytes(decodeComponent(encodedKey, false), context.options.keyBytesMax);
+  switch (request.method) {
+    case 'GET':
+    case 'HEAD': {
+      const record = context.engine.get(key);
+      if (record === undefined) throw keyNotFound();
+      if (record.value === null) {
+        sendJson(response, 404, keyNotFound().toJSON(), {
+          [VERSION_HEADER]: record.version,
+          [TOMBSTONE_HEADER]: '1',
+        });
+        return;
+      }
+      response.writeHead(200, {
+        'content-length': record.value.length,
+        [VERSION_HEADER]: record.version,
+        ...(record.contentType !== undefined && { 'content-type': record.contentType }),
+      });
+      response.end(request.method === 'GET' ? record.value : undefined);
+      return;
+    }
+    case 'PUT': {
+      const version = writerVersion(context, request.headers[VERSION_HEADER]);
+      const contentType = storedContentType(request.headers['content-type']);
+      const value = await readBody(request, {
+        bytesMax: context.options.valueBytesMax,
+        tooLargeCode: 'RINGKV_ERR_VALUE_TOO_LARGE',
+        timeoutMs: context.options.bodyTimeoutMs,
+      });
+      const record: StoredRecord =
+        contentType === undefined ? { key, version, value } : { key, version, value, contentType };
+      const [outcome] = await context.engine.apply([record]);
+      sendJson(response, 200, { outcome: outcome! } satisfies WriteAnswer);
+      return;
+    }
+    case 'DELETE': {
+      const version = writerVersion(context, request.headers[VERSION_HEADER]);
+      const [outcome] = await context.engine.apply([{ key, version, value: null }]);
+      sendJson(response, 200, { outcome: outcome! } satisfies WriteAnswer);
+      return;
+    }
+    default:
+      throw methodNotAllowed(request.method, '/internal/kv/<key>', ['GET', 'HEAD', 'PUT', 'DELETE']);
+  }
+}
+
+/** A batch of versioned records (puts and tombstones) as record frames; each checked like a single write. */
+async function batch(
+  context: NodeContext,
+  request: IncomingMessage,
+  response: ServerResponse,
+): Promise<void> {
+  const { batchBytesMax, batchRecordsMax, keyBytesMax, valueBytesMax, bodyTimeoutMs } = context.options;
+  const body = await readBody(request, {
+    bytesMax: batchBytesMax,
+    tooLargeCode: 'RINGKV_ERR_BODY_TOO_LARGE',
+    timeoutMs: bodyTimeoutMs,
+  });
+  const decoder = new RecordFrameDecoder(batchBytesMax);
+  const records = decoder.push(body);
+  decoder.end();
+  if (records.length > batchRecordsMax) {
+    throw new RingKvError('RINGKV_ERR_BODY_TOO_LARGE', `a batch holds at most ${batchRecordsMax} records`);
+  }
+  for (const record of records) {
+    if (record.key.length === 0 || record.key.length > keyBytesMax || !isUtf8(record.key)) {
+      throw new RingKvError(
+        'RINGKV_ERR_BAD_RECORD_STREAM',
+        `a batch key is empty, over ${keyBytesMax} bytes, or not UTF-8`,
+      );
+    }
+    if (record.value !== null) checkValueSize(record.value, valueBytesMax);
+    context.clock.observe(record.version);
+  }
+  const outcomes = await context.engine.apply(records);
+  const applied = outcomes.filter((outcome) => outcome === 'applied').length;
+  sendJson(response, 200, { applied, stale: outcomes.length - applied } satisfies BatchAnswer);
+}
+
+/**
+ * Streams every record in [from, to) as record frames, tombstones included. Each batch waits for the
+ * socket to drain before the next is read, so a slow reader holds back the scan, not memory.
+ */
+async function scan(
+  context: NodeContext,
+  query: Map<string, string>,
+  response: ServerResponse,
+): Promise<void> {
+  const from = positionParameter(query, 'from', 0);
+  const to = positionParameter(query, 'to', RING_SIZE);
+  const batchText = query.get('batch');
+  const batchSize = batchText === undefined ? SCAN_BATCH_DEFAULT : Number(batchText);
+  if (!Number.isInteger(batchSize) || batchSize < 1 || batchSize > SCAN_BATCH_MAX || from > to) {
+    throw new RingKvError(
+      'RINGKV_ERR_INVALID_ARGUMENT',
+      `need from <= to and batch in [1, ${SCAN_BATCH_MAX}]`,
+    );
+  }
+  response.writeHead(200, { 'content-type': RECORDS_CONTENT_TYPE });
+  for await (const records of context.engine.scan(from, to, batchSize)) {
+    if (response.destroyed) return;
+    if (!response.write(encodeRecordFrames(records))) {
+      await Promise.race([once(response, 'drain'), once(response, 'close')]);
+    }
+  }
+  response.end();
+}
+
+export async function internalRoute(
+  context: NodeContext,
+  request: IncomingMessage,
+  response: ServerResponse,
+  pathname: string,
+  query: string,
+  stopping: boolean,
+): Promise<void> {
+  const route = pathname.slice('/internal/'.length);
+  if (route.startsWith('kv/')) return versionedKey(context, request, response, route.slice(3));
+  const expect = (method: string) => {
+    if (request.method !== method && !(method === 'GET' && request.method === 'HEAD')) {
+      throw methodNotAllowed(request.method, pathname, method === 'GET' ? ['GET', 'HEAD'] : [method]);
+    }
+  };
+  switch (route) {
+    case 'health':
+      expect('GET');
+      return sendJson(response, 200, health(context, stopping));
+    case 'stats':
+      expect('GET');
+      return sendJson(response, 200, stats(context));
+    case 'batch':
+      expect('POST');
+      return batch(context, request, response);
+    case 'scan':
+      expect('GET');
+      return scan(context, parseQuery(query), response);
+    default:
+      throw routeNotFound(pathname);
+  }
+}

@@ -1,0 +1,108 @@
+import { RingKvError } from '../errors.js';
+import { validateNodeId } from '../ring/ring-node.js';
+import type { EngineKind } from '../storage/engine.js';
+import { assertPlainObject, integerInRange, rejectUnknownKeys } from '../validate.js';
+
+export interface StorageNodeOptions {
+  /** Node id: names its files and its versions. Default: derived from host and port (`127.0.0.1-5001`). */
+  readonly id?: string;
+  /** Interface to bind. Default 127.0.0.1. */
+  readonly host?: string;
+  /** Port to listen on; 0 picks a free one. Default 5001. */
+  readonly port?: number;
+  /** Directory for `<id>.lmdb/` and the snapshot `<id>.json`. Default ./data. */
+  readonly dataDir?: string;
+  /** Default lmdb. */
+  readonly engine?: EngineKind;
+  /** Seconds between JSON snapshots (written only after a change); 0 = off. Default 10. */
+  readonly snapshotIntervalSeconds?: number;
+  /** Default 1024 (1 KiB). */
+  readonly keyBytesMax?: number;
+  /** Default 1,048,576 (1 MiB). */
+  readonly valueBytesMax?: number;
+  /** Tombstones older than this are purged. Default 7 days. */
+  readonly tombstoneTtlMs?: number;
+  /** How often to look for tombstones to purge. Default 1 hour. */
+  readonly tombstonePurgeIntervalMs?: number;
+  /** Requests handled at once; more answer 503 with Retry-After. Default 4096. */
+  readonly inFlightMax?: number;
+  /** Open connections accepted. Default 10,000. */
+  readonly connectionsMax?: number;
+  /** Time for a request body to arrive. Default 10,000 ms. */
+  readonly bodyTimeoutMs?: number;
+  /** Bytes of record frames one internal batch may carry. Default 64 MiB. */
+  readonly batchBytesMax?: number;
+  /** Records one internal batch may carry. Default 10,000. */
+  readonly batchRecordsMax?: number;
+  /** Versions from a writer may run at most this far ahead of this node's clock. Default 60,000 ms. */
+  readonly maxClockDriftMs?: number;
+  /** On shutdown, in-flight requests get this long to finish. Default 10,000 ms. */
+  readonly drainTimeoutMs?: number;
+}
+
+export type ResolvedNodeOptions = Required<StorageNodeOptions>;
+
+const DAY_MS = 24 * 60 * 60 * 1000;
+
+export const NODE_DEFAULTS: Omit<ResolvedNodeOptions, 'id'> = {
+  host: '127.0.0.1',
+  port: 5001,
+  dataDir: './data',
+  engine: 'lmdb',
+  snapshotIntervalSeconds: 10,
+  keyBytesMax: 1024,
+  valueBytesMax: 1024 * 1024,
+  tombstoneTtlMs: 7 * DAY_MS,
+  tombstonePurgeIntervalMs: 60 * 60 * 1000,
+  inFlightMax: 4096,
+  connectionsMax: 10_000,
+  bodyTimeoutMs: 10_000,
+  batchBytesMax: 64 * 1024 * 1024,
+  batchRecordsMax: 10_000,
+  maxClockDriftMs: 60_000,
+  drainTimeoutMs: 10_000,
+};
+
+/** The default id of a node listening on host:port; characters outside the id alphabet become `_`. */
+export function defaultNodeId(host: string, port: number): string {
+  return `${host}-${port}`.replace(/[^A-Za-z0-9._-]/g, '_');
+}
+
+export function resolveNodeOptions(options: unknown): ResolvedNodeOptions {
+  assertPlainObject(options, 'storage node options');
+  rejectUnknownKeys(options, ['id', ...Object.keys(NODE_DEFAULTS)], 'storage node');
+  const merged = { ...NODE_DEFAULTS, ...(options as StorageNodeOptions) };
+  if (typeof merged.host !== 'string' || merged.host === '') {
+    throw new RingKvError('RINGKV_ERR_INVALID_OPTION', 'storage node host must be a non-empty string');
+  }
+  integerInRange(merged.port, 'storage node port', 0, 65535);
+  if (typeof merged.dataDir !== 'string' || merged.dataDir === '') {
+    throw new RingKvError('RINGKV_ERR_INVALID_OPTION', 'storage node dataDir must be a non-empty path');
+  }
+  if (merged.engine !== 'lmdb' && merged.engine !== 'memory') {
+    throw new RingKvError(
+      'RINGKV_ERR_INVALID_OPTION',
+      `storage node engine must be lmdb or memory, got ${String(merged.engine)}`,
+    );
+  }
+  integerInRange(merged.snapshotIntervalSeconds, 'snapshotIntervalSeconds', 0, 86_400);
+  integerInRange(merged.keyBytesMax, 'keyBytesMax', 1, 1900);
+  integerInRange(merged.valueBytesMax, 'valueBytesMax', 1, 64 * 1024 * 1024);
+  integerInRange(merged.tombstoneTtlMs, 'tombstoneTtlMs', 1000, 3650 * DAY_MS);
+  integerInRange(merged.tombstonePurgeIntervalMs, 'tombstonePurgeIntervalMs', 1000, DAY_MS);
+  integerInRange(merged.inFlightMax, 'inFlightMax', 1, 1_000_000);
+  integerInRange(merged.connectionsMax, 'connectionsMax', 1, 1_000_000);
+  integerInRange(merged.bodyTimeoutMs, 'bodyTimeoutMs', 100, 600_000);
+  integerInRange(merged.batchBytesMax, 'batchBytesMax', 1024, 1024 * 1024 * 1024);
+  integerInRange(merged.batchRecordsMax, 'batchRecordsMax', 1, 1_000_000);
+  integerInRange(merged.maxClockDriftMs, 'maxClockDriftMs', 0, DAY_MS);
+  integerInRange(merged.drainTimeoutMs, 'drainTimeoutMs', 0, 600_000);
+  if (merged.batchBytesMax < merged.valueBytesMax + merged.keyBytesMax + 512) {
+    throw new RingKvError(
+      'RINGKV_ERR_INVALID_OPTION',
+      'batchBytesMax must hold at least one record of the largest size',
+    );
+  }
+  const id = validateNodeId((options as StorageNodeOptions).id ?? defaultNodeId(merged.host, merged.port));
+  return { ...merged, id };
+}

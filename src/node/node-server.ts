@@ -1,0 +1,229 @@
+import { once } from 'node:events';
+import { access, mkdir } from 'node:fs/promises';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import { type Logger, pino } from 'pino';
+import { RingKvError } from '../errors.js';
+import { parseQuery, splitTarget } from '../http/request.js';
+import { methodNotAllowed, routeNotFound, sendError, sendJson } from '../http/response.js';
+import type { StorageEngine } from '../storage/engine.js';
+import { LmdbEngine } from '../storage/lmdb-engine.js';
+import { MemoryEngine } from '../storage/memory-engine.js';
+import { importSnapshot, SnapshotScheduler } from '../storage/snapshot.js';
+import { HybridLogicalClock } from '../version/hlc.js';
+import { type NodeContext, originalDelete, originalGet, originalPut, restRoute } from './client-routes.js';
+import { internalRoute } from './internal-routes.js';
+import { type ResolvedNodeOptions, resolveNodeOptions, type StorageNodeOptions } from './node-options.js';
+
+export interface BuildNodeOptions extends StorageNodeOptions {
+  readonly logger?: Logger;
+  /** Physical clock for versions; tests inject one. Default Date.now. */
+  readonly physicalNowMs?: () => number;
+}
+
+/** A storage node: its HTTP server (not yet listening), its engine, and its lifecycle. */
+export interface StorageNode {
+  readonly id: string;
+  readonly options: ResolvedNodeOptions;
+  readonly server: Server;
+  readonly engine: StorageEngine;
+  /** Starts listening on options.host:options.port. */
+  listen(): Promise<AddressInfo>;
+  /**
+   * Graceful stop: refuse new requests, let in-flight ones finish (up to drainTimeoutMs), write a final
+   * snapshot, commit and close the engine. Idempotent; resolves when done.
+   */
+  shutdown(reason: string): Promise<void>;
+  /** Resolves once shutdown has completed, however it was started (including POST /shutdown). */
+  readonly stopped: Promise<void>;
+}
+
+function openEngine(options: ResolvedNodeOptions): StorageEngine {
+  return options.engine === 'memory'
+    ? new MemoryEngine()
+    : new LmdbEngine(join(options.dataDir, `${options.id}.lmdb`));
+}
+
+async function exists(path: string): Promise<boolean> {
+  return access(path).then(
+    () => true,
+    () => false,
+  );
+}
+
+/**
+ * Opens the node's engine (importing `<dataDir>/<id>.json` into an empty one) and builds its HTTP server.
+ * Only the CLI and tests call listen().
+ */
+export async function buildNode(input: BuildNodeOptions = {}): Promise<StorageNode> {
+  const { logger: givenLogger, physicalNowMs = Date.now, ...nodeOptions } = input;
+  const options = resolveNodeOptions(nodeOptions);
+  const logger = (givenLogger ?? pino({ name: 'ringkv-node' })).child({ node: options.id });
+  await mkdir(options.dataDir, { recursive: true });
+  const engine = openEngine(options);
+  const clock = new HybridLogicalClock({
+    writer: options.id,
+    physicalNowMs,
+    maxDriftMs: options.maxClockDriftMs,
+  });
+  const context: NodeContext = { options, engine, clock, logger };
+
+  const snapshotPath = join(options.dataDir, `${options.id}.json`);
+  const snapshotExists = await exists(snapshotPath);
+  const { liveKeys, tombstones } = engine.stats();
+  if (snapshotExists && liveKeys + tombstones === 0) {
+    const result = await importSnapshot(engine, snapshotPath, () => clock.now(), options);
+    logger.info({ ...result, path: snapshotPath }, 'imported snapshot into an empty engine');
+  }
+  const snapshots = new SnapshotScheduler({
+    engine,
+    path: snapshotPath,
+    onWritten: (result) => logger.debug({ ...result, path: snapshotPath }, 'snapshot written'),
+    onError: (error) => logger.error({ err: error, path: snapshotPath }, 'snapshot failed'),
+  });
+  // The snapshot on disk already reflects the engine unless it is missing while the engine has data.
+  const engineHasData = engine.stats().liveKeys > 0;
+  snapshots.start(
+    options.snapshotIntervalSeconds * 1000,
+    snapshotExists || !engineHasData ? engine.changeCount : -1,
+  );
+
+  const purgeTombstones = async () => {
+    try {
+      const purged = await engine.purgeTombstones(physicalNowMs() - options.tombstoneTtlMs);
+      if (purged > 0) logger.info({ purged }, 'purged expired tombstones');
+    } catch (error) {
+      logger.error({ err: error }, 'tombstone purge failed');
+    }
+  };
+  const purgeTimer = setInterval(() => void purgeTombstones(), options.tombstonePurgeIntervalMs).unref();
+  void purgeTombstones();
+
+  let inFlight = 0;
+  let stopping = false;
+  let drained: (() => void) | undefined;
+  let stopRequested: (reason: string) => void = () => {};
+
+  const route = async (request: IncomingMessage, response: ServerResponse): Promise<void> => {
+    const { pathname, query } = splitTarget(request.url ?? '/');
+    const method = request.method;
+    switch (pathname) {
+      case '/get':
+        if (method !== 'GET' && method !== 'HEAD') throw methodNotAllowed(method, pathname, ['GET', 'HEAD']);
+        return originalGet(context, parseQuery(query), response);
+      case '/put':
+        if (method !== 'PUT') throw methodNotAllowed(method, pathname, ['PUT']);
+        return originalPut(context, parseQuery(query), response);
+      case '/del':
+        if (method !== 'DELETE') throw methodNotAllowed(method, pathname, ['DELETE']);
+        return originalDelete(context, parseQuery(query), response);
+      case '/shutdown':
+        if (method !== 'POST') throw methodNotAllowed(method, pathname, ['POST']);
+        sendJson(response, 200, { message: 'Shutting down', id: options.id });
+        response.once('finish', () => stopRequested('POST /shutdown'));
+        return;
+    }
+    if (pathname.startsWith('/kv/')) return restRoute(context, request, response, pathname.slice(4));
+    if (pathname.startsWith('/internal/'))
+      return internalRoute(context, request, response, pathname, query, stopping);
+    throw routeNotFound(pathname);
+  };
+
+  const server = createServer(
+    {
+      requestTimeout: options.bodyTimeoutMs * 3,
+      headersTimeout: 10_000,
+      keepAliveTimeout: 5_000,
+      noDelay: true,
+    },
+    (request, response) => {
+      if (stopping) {
+        sendError(
+          response,
+          new RingKvError('RINGKV_ERR_SHUTTING_DOWN', 'this node is shutting down'),
+          logger,
+        );
+        return;
+      }
+      if (inFlight >= options.inFlightMax) {
+        sendError(
+          response,
+          new RingKvError('RINGKV_ERR_OVERLOADED', `over ${options.inFlightMax} requests in flight`),
+          logger,
+        );
+        return;
+      }
+      inFlight++;
+      route(request, response)
+        .catch((error: unknown) => sendError(response, error, logger))
+        .finally(() => {
+          inFlight--;
+          if (inFlight === 0) drained?.();
+        });
+    },
+  );
+  server.maxConnections = options.connectionsMax;
+  server.on('clientError', (error: NodeJS.ErrnoException, socket) => {
+    if (!socket.writable) return;
+    const status = error.code === 'HPE_HEADER_OVERFLOW' ? 431 : 400;
+    const body = JSON.stringify({
+      error: `malformed request: ${error.code ?? error.message}`,
+      code: 'RINGKV_ERR_INVALID_ARGUMENT',
+    });
+    socket.end(
+      `HTTP/1.1 ${status} ${status === 431 ? 'Request Header Fields Too Large' : 'Bad Request'}\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`,
+    );
+  });
+
+  let stoppedResolve!: () => void;
+  const stopped = new Promise<void>((resolve) => {
+    stoppedResolve = resolve;
+  });
+  let stopping$: Promise<void> | undefined;
+  const shutdown = (reason: string): Promise<void> => {
+    stopping$ ??= (async () => {
+      stopping = true;
+      logger.info({ reason, inFlight }, 'shutting down: draining requests');
+      const closed = server.listening ? once(server, 'close') : Promise.resolve();
+      server.close();
+      server.closeIdleConnections();
+      if (inFlight > 0) {
+        const allDone = new Promise<void>((resolve) => {
+          drained = resolve;
+        });
+        const timeout = new Promise<void>((resolve) => setTimeout(resolve, options.drainTimeoutMs).unref());
+        await Promise.race([allDone, timeout]);
+      }
+      server.closeAllConnections();
+      await closed;
+      clearInterval(purgeTimer);
+      snapshots.stop();
+      await snapshots.flush();
+      await engine.close();
+      logger.info({ reason }, 'stopped: writes committed, snapshot written');
+      stoppedResolve();
+    })();
+    return stopping$;
+  };
+  stopRequested = (reason) => void shutdown(reason);
+
+  return {
+    id: options.id,
+    options,
+    server,
+    engine,
+    stopped,
+    shutdown,
+    async listen() {
+      server.listen(options.port, options.host);
+      await once(server, 'listening');
+      const address = server.address() as AddressInfo;
+      logger.info(
+        { host: address.address, port: address.port, engine: engine.kind },
+        'storage node listening',
+      );
+      return address;
+    },
+  };
+}

@@ -1,0 +1,35 @@
+/**
+ * The wire contract between storage nodes and the distributor (docs/API.md, "Internal routes"): header
+ * names, the record-stream content type, and the JSON shapes of the internal answers.
+ */
+import type { EngineKind, WriteOutcome } from '../storage/engine.js';
+
+export const VERSION_HEADER = 'x-ringkv-version';
+export const TOMBSTONE_HEADER = 'x-ringkv-tombstone';
+export const RECORDS_CONTENT_TYPE = 'application/x-ringkv-records';
+export const NODE_SERVICE = 'ringkv-node';
+
+export interface NodeHealth {
+  readonly status: 'ok' | 'stopping';
+  readonly service: typeof NODE_SERVICE;
+  readonly id: string;
+  readonly engine: EngineKind;
+}
+
+export interface NodeStats {
+  readonly id: string;
+  readonly engine: EngineKind;
+  readonly liveKeys: number;
+  readonly tombstones: number;
+  readonly bytes: number;
+  readonly changeCount: number;
+}
+
+export interface WriteAnswer {
+  readonly outcome: WriteOutcome;
+}
+
+export interface BatchAnswer {
+  readonly applied: number;
+  readonly stale: number;
+}

@@ -1,0 +1,20 @@
+import { isUtf8 } from 'node:buffer';
+import type { StoredRecord } from './record.js';
+
+/**
+ * How a value appears inside JSON (the snapshot file and the original `GET /get` answer): a plain string
+ * when it is valid UTF-8 stored without a content type, as in the original design; otherwise
+ * `{ "base64": "<bytes>", "contentType": "<type>" }` (contentType only when set), which is reversible.
+ */
+export type JsonValue = string | { readonly base64: string; readonly contentType?: string };
+
+export function toJsonValue(value: Uint8Array, contentType: string | undefined): JsonValue {
+  if (contentType === undefined && isUtf8(value))
+    return Buffer.from(value.buffer, value.byteOffset, value.length).toString('utf8');
+  const base64 = Buffer.from(value.buffer, value.byteOffset, value.length).toString('base64');
+  return contentType === undefined ? { base64 } : { base64, contentType };
+}
+
+export function recordJsonValue(record: StoredRecord & { readonly value: Uint8Array }): JsonValue {
+  return toJsonValue(record.value, record.contentType);
+}

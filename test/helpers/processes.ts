@@ -1,0 +1,61 @@
+/** Starts real ringkv processes (the built CLI) and waits until they listen. */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { createInterface } from 'node:readline';
+import { CLI_PATH } from './cli.js';
+
+export interface RunningProcess {
+  readonly child: ChildProcess;
+  readonly port: number;
+  readonly url: string;
+  /** Every log line the process has printed so far (JSON lines, parsed). */
+  readonly logs: Record<string, unknown>[];
+  /** Resolves with the exit code (or signal name) when the process ends. */
+  readonly exited: Promise<number | string>;
+}
+
+/**
+ * Runs `ringkv <args>` and resolves once it logs `listeningMessage` with a port. Logs are JSON because
+ * stdout is a pipe. Rejects if the process exits first or takes longer than `timeoutMs`.
+ */
+export async function startCli(
+  args: readonly string[],
+  listeningMessage: string,
+  timeoutMs = 15_000,
+): Promise<RunningProcess> {
+  const child = spawn(process.execPath, [CLI_PATH, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const logs: Record<string, unknown>[] = [];
+  let stderr = '';
+  child.stderr!.on('data', (chunk) => {
+    stderr += chunk;
+  });
+  const exited = once(child, 'exit').then(([code, signal]) => (code ?? signal) as number | string);
+  const lines = createInterface({ input: child.stdout! });
+  const listening = new Promise<number>((resolve, reject) => {
+    lines.on('line', (line) => {
+      try {
+        const entry = JSON.parse(line) as Record<string, unknown>;
+        logs.push(entry);
+        if (entry.msg === listeningMessage && typeof entry.port === 'number') resolve(entry.port);
+      } catch {
+        logs.push({ raw: line });
+      }
+    });
+    void exited.then((code) =>
+      reject(new Error(`ringkv ${args.join(' ')} exited (${code}) before listening: ${stderr}`)),
+    );
+    setTimeout(
+      () => reject(new Error(`ringkv ${args.join(' ')} did not listen within ${timeoutMs} ms`)),
+      timeoutMs,
+    ).unref();
+  });
+  const port = await listening;
+  return { child, port, url: `http://127.0.0.1:${port}`, logs, exited };
+}
+
+export function startNodeProcess(dataDir: string, extra: readonly string[] = []): Promise<RunningProcess> {
+  return startCli(
+    ['node', '--port', '0', '--id', 'node-under-test', '--data-dir', dataDir, ...extra],
+    'storage node listening',
+  );
+}
