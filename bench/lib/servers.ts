@@ -1,0 +1,55 @@
+/** Starts the processes a benchmark measures, pinned to CPU 0 when taskset exists, and pins itself to CPU 1. */
+import { execFileSync, spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+
+export const CLI = fileURLToPath(new URL('../../dist/cli/main.js', import.meta.url));
+export const TSX_LOADER = ['--import', 'tsx'];
+
+export interface Server {
+  readonly url: string;
+  stop(): Promise<void>;
+}
+
+const hasTaskset = (() => {
+  try {
+    execFileSync('taskset', ['-V'], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+})();
+
+/** Keeps the load generator (this process) off the servers' core, so they do not compete. */
+export function pinSelf(cpu: number): string {
+  if (!hasTaskset) return 'not pinned (no taskset)';
+  execFileSync('taskset', ['-a', '-p', '-c', String(cpu), String(process.pid)], { stdio: 'ignore' });
+  return `servers on CPU 0, load generator on CPU ${cpu}`;
+}
+
+/** Runs `node <args>` and resolves when it prints a JSON line with `msg` equal to `ready` and a `port`. */
+export async function startServer(args: readonly string[], ready: string, cpu = 0): Promise<Server> {
+  const command = hasTaskset ? 'taskset' : process.execPath;
+  const fullArgs = hasTaskset ? ['-c', String(cpu), process.execPath, ...args] : [...args];
+  const child = spawn(command, fullArgs, { stdio: ['ignore', 'pipe', 'inherit'] });
+  const port = await new Promise<number>((resolve, reject) => {
+    createInterface({ input: child.stdout! }).on('line', (line) => {
+      try {
+        const entry = JSON.parse(line) as { msg?: string; port?: number };
+        if (entry.msg === ready && typeof entry.port === 'number') resolve(entry.port);
+      } catch {}
+    });
+    child.once('exit', (code) =>
+      reject(new Error(`${args.join(' ')} exited with ${code} before it was ready`)),
+    );
+  });
+  return {
+    url: `http://127.0.0.1:${port}`,
+    async stop() {
+      const exited = once(child, 'exit');
+      child.kill('SIGTERM');
+      await exited;
+    },
+  };
+}

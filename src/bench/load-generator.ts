@@ -1,0 +1,204 @@
+import { build, type Histogram } from 'hdr-histogram-js';
+import { Pool } from 'undici';
+import { type KeyDistribution, keyChooser, seededRandom } from './key-chooser.js';
+
+export type KeyValueApi = 'original' | 'rest';
+export type Operation = 'get' | 'put' | 'del';
+
+export interface LoadSpec {
+  readonly url: string;
+  /** Concurrent connections, each with one request in flight (a closed loop). */
+  readonly connections: number;
+  /** Stop after this long... */
+  readonly durationMs: number;
+  /** ...or after this many requests per connection, whichever comes first. */
+  readonly requestsPerConnection?: number;
+  /** Fractions of GET and DELETE requests; the rest are PUTs. */
+  readonly readFraction: number;
+  readonly deleteFraction: number;
+  readonly keys: number;
+  readonly valueBytes: number;
+  readonly api: KeyValueApi;
+  readonly keyDistribution: KeyDistribution;
+  readonly seed: number;
+  /** Called once a second with that second's numbers. */
+  readonly onTick?: (tick: LoadTick) => void;
+}
+
+export interface LatencySummary {
+  readonly p50: number;
+  readonly p90: number;
+  readonly p99: number;
+  readonly p999: number;
+  readonly max: number;
+  readonly mean: number;
+}
+
+export interface LoadTick {
+  readonly second: number;
+  readonly requests: number;
+  readonly errors: number;
+  /** Microseconds. */
+  readonly latency: LatencySummary;
+}
+
+export interface LoadReport {
+  readonly requests: number;
+  readonly errors: number;
+  readonly durationMs: number;
+  readonly requestsPerSecond: number;
+  /** Microseconds, over the whole run. */
+  readonly latency: LatencySummary;
+  readonly histogram: Histogram;
+  /** Answers by status ("200", "404", ...; "transport" for failed connections). */
+  readonly statuses: Readonly<Record<string, number>>;
+  /** Error answers by their `code` field. */
+  readonly errorCodes: Readonly<Record<string, number>>;
+  readonly seconds: readonly LoadTick[];
+}
+
+export function newHistogram(): Histogram {
+  return build({
+    lowestDiscernibleValue: 1,
+    highestTrackableValue: 120_000_000,
+    numberOfSignificantValueDigits: 3,
+  });
+}
+
+export function summarize(histogram: Histogram): LatencySummary {
+  return {
+    p50: histogram.getValueAtPercentile(50),
+    p90: histogram.getValueAtPercentile(90),
+    p99: histogram.getValueAtPercentile(99),
+    p999: histogram.getValueAtPercentile(99.9),
+    max: histogram.maxValue,
+    mean: histogram.mean,
+  };
+}
+
+/** The request for one operation on key `key`, in the original query API or the REST API. */
+export function requestFor(api: KeyValueApi, operation: Operation, key: string, value: string) {
+  const encoded = encodeURIComponent(key);
+  if (api === 'original') {
+    if (operation === 'get') return { method: 'GET' as const, path: `/get?key=${encoded}` };
+    if (operation === 'put')
+      return { method: 'PUT' as const, path: `/put?key=${encoded}&value=${encodeURIComponent(value)}` };
+    return { method: 'DELETE' as const, path: `/del?key=${encoded}` };
+  }
+  const path = `/kv/${encoded}`;
+  if (operation === 'get') return { method: 'GET' as const, path };
+  if (operation === 'put') return { method: 'PUT' as const, path, body: value };
+  return { method: 'DELETE' as const, path };
+}
+
+/** A GET or DELETE of a missing key answers 404: an outcome, not an error. */
+export function isExpected(operation: Operation, status: number): boolean {
+  return (status >= 200 && status < 300) || (status === 404 && operation !== 'put');
+}
+
+/** Runs a closed-loop load: every connection sends its next request as soon as the previous answer arrives. */
+export async function runLoad(spec: LoadSpec): Promise<LoadReport> {
+  const pool = new Pool(spec.url, { connections: spec.connections, pipelining: 1, keepAliveTimeout: 30_000 });
+  const histogram = newHistogram();
+  let tickHistogram = newHistogram();
+  const statuses: Record<string, number> = {};
+  const errorCodes: Record<string, number> = {};
+  const seconds: LoadTick[] = [];
+  let requests = 0;
+  let errors = 0;
+  let tickRequests = 0;
+  let tickErrors = 0;
+  const started = performance.now();
+  const deadline = started + spec.durationMs;
+  const value = 'v'.repeat(spec.valueBytes);
+  const ticker = setInterval(() => {
+    const tick = {
+      second: seconds.length + 1,
+      requests: tickRequests,
+      errors: tickErrors,
+      latency: summarize(tickHistogram),
+    };
+    seconds.push(tick);
+    spec.onTick?.(tick);
+    tickRequests = 0;
+    tickErrors = 0;
+    tickHistogram = newHistogram();
+  }, 1000);
+
+  const connection = async (index: number) => {
+    const random = seededRandom(spec.seed * 7919 + index);
+    const chooseKey = keyChooser(spec.keyDistribution, spec.keys, random);
+    const limit = spec.requestsPerConnection ?? Number.POSITIVE_INFINITY;
+    for (let sent = 0; sent < limit && performance.now() < deadline; sent++) {
+      const draw = random();
+      const operation: Operation =
+        draw < spec.readFraction ? 'get' : draw < spec.readFraction + spec.deleteFraction ? 'del' : 'put';
+      const request = requestFor(spec.api, operation, `key${chooseKey()}`, value);
+      const begin = performance.now();
+      let status = 'transport';
+      let ok = false;
+      try {
+        const answer = await pool.request(request);
+        status = String(answer.statusCode);
+        ok = isExpected(operation, answer.statusCode);
+        if (ok) await answer.body.dump();
+        else {
+          const body = await answer.body.text();
+          const code = /"code":"([A-Z_]+)"/.exec(body)?.[1] ?? `HTTP_${status}`;
+          errorCodes[code] = (errorCodes[code] ?? 0) + 1;
+        }
+      } catch (error) {
+        const code = (error as { code?: string }).code ?? 'TRANSPORT';
+        errorCodes[code] = (errorCodes[code] ?? 0) + 1;
+      }
+      const micros = Math.max(1, Math.round((performance.now() - begin) * 1000));
+      histogram.recordValue(micros);
+      tickHistogram.recordValue(micros);
+      statuses[status] = (statuses[status] ?? 0) + 1;
+      requests++;
+      tickRequests++;
+      if (!ok) {
+        errors++;
+        tickErrors++;
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: spec.connections }, (_, index) => connection(index)));
+  clearInterval(ticker);
+  const durationMs = performance.now() - started;
+  await pool.close();
+  return {
+    requests,
+    errors,
+    durationMs,
+    requestsPerSecond: requests / (durationMs / 1000),
+    latency: summarize(histogram),
+    histogram,
+    statuses,
+    errorCodes,
+    seconds,
+  };
+}
+
+/** Writes every key once (`key0` ... `key<keys-1>`), `connections` at a time, so reads find values. */
+export async function preload(
+  url: string,
+  keys: number,
+  valueBytes: number,
+  connections = 32,
+  api: KeyValueApi = 'original',
+): Promise<void> {
+  const pool = new Pool(url, { connections });
+  const value = 'v'.repeat(valueBytes);
+  let next = 0;
+  const worker = async () => {
+    while (next < keys) {
+      const key = `key${next++}`;
+      const answer = await pool.request(requestFor(api, 'put', key, value));
+      await answer.body.dump();
+      if (answer.statusCode >= 300) throw new Error(`preloading ${key} answered ${answer.statusCode}`);
+    }
+  };
+  await Promise.all(Array.from({ length: connections }, worker));
+  await pool.close();
+}
