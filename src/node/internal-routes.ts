@@ -16,9 +16,13 @@ import {
 } from './client-routes.js';
 import {
   type BatchAnswer,
+  type CountAnswer,
+  type DeleteAnswer,
+  type DropAnswer,
   NODE_SERVICE,
   type NodeHealth,
   type NodeStats,
+  type PositionRange,
   RECORDS_CONTENT_TYPE,
   TOMBSTONE_HEADER,
   VERSION_HEADER,
@@ -35,6 +39,48 @@ function writerVersion(context: NodeContext, header: string | string[] | undefin
   }
   context.clock.observe(header);
   return header;
+}
+
+const RANGES_MAX = 100_000;
+const RANGES_BODY_BYTES_MAX = 4 * 1024 * 1024;
+
+/** A JSON body `{ "ranges": [[from, to], ...] }`: sorted or not, each 0 <= from <= to <= 2^32. */
+async function rangesBody(context: NodeContext, request: IncomingMessage): Promise<PositionRange[]> {
+  const body = await readBody(request, {
+    bytesMax: RANGES_BODY_BYTES_MAX,
+    tooLargeCode: 'RINGKV_ERR_BODY_TOO_LARGE',
+    timeoutMs: context.options.bodyTimeoutMs,
+  });
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(body.toString('utf8'));
+  } catch {
+    throw new RingKvError(
+      'RINGKV_ERR_INVALID_ARGUMENT',
+      'the body must be JSON: { "ranges": [[from, to], ...] }',
+    );
+  }
+  const ranges = (parsed as { ranges?: unknown } | null)?.ranges;
+  const valid =
+    Array.isArray(ranges) &&
+    ranges.length <= RANGES_MAX &&
+    ranges.every(
+      (range) =>
+        Array.isArray(range) &&
+        range.length === 2 &&
+        Number.isInteger(range[0]) &&
+        Number.isInteger(range[1]) &&
+        range[0] >= 0 &&
+        range[0] <= range[1] &&
+        range[1] <= RING_SIZE,
+    );
+  if (!valid) {
+    throw new RingKvError(
+      'RINGKV_ERR_INVALID_ARGUMENT',
+      `ranges must be at most ${RANGES_MAX} pairs [from, to] with 0 <= from <= to <= 2^32`,
+    );
+  }
+  return (ranges as [number, number][]).map(([from, to]) => ({ from, to }));
 }
 
 function positionParameter(query: Map<string, string>, name: string, fallback: number): number {
@@ -108,8 +154,10 @@ async function versionedKey(
     }
     case 'DELETE': {
       const version = writerVersion(context, request.headers[VERSION_HEADER]);
+      const before = context.engine.get(key);
       const [outcome] = await context.engine.apply([{ key, version, value: null }]);
-      sendJson(response, 200, { outcome: outcome! } satisfies WriteAnswer);
+      const previous = before === undefined ? 'absent' : before.value === null ? 'tombstone' : 'live';
+      sendJson(response, 200, { outcome: outcome!, previous } satisfies DeleteAnswer);
       return;
     }
     default:
@@ -156,24 +204,34 @@ async function batch(
  */
 async function scan(
   context: NodeContext,
+  request: IncomingMessage,
   query: Map<string, string>,
   response: ServerResponse,
 ): Promise<void> {
-  const from = positionParameter(query, 'from', 0);
-  const to = positionParameter(query, 'to', RING_SIZE);
   const batchText = query.get('batch');
   const batchSize = batchText === undefined ? SCAN_BATCH_DEFAULT : Number(batchText);
-  if (!Number.isInteger(batchSize) || batchSize < 1 || batchSize > SCAN_BATCH_MAX || from > to) {
+  if (!Number.isInteger(batchSize) || batchSize < 1 || batchSize > SCAN_BATCH_MAX) {
     throw new RingKvError(
       'RINGKV_ERR_INVALID_ARGUMENT',
-      `need from <= to and batch in [1, ${SCAN_BATCH_MAX}]`,
+      `batch must be an integer in [1, ${SCAN_BATCH_MAX}]`,
     );
   }
+  let ranges: PositionRange[];
+  if (request.method === 'POST') {
+    ranges = await rangesBody(context, request);
+  } else {
+    const from = positionParameter(query, 'from', 0);
+    const to = positionParameter(query, 'to', RING_SIZE);
+    if (from > to) throw new RingKvError('RINGKV_ERR_INVALID_ARGUMENT', 'need from <= to');
+    ranges = [{ from, to }];
+  }
   response.writeHead(200, { 'content-type': RECORDS_CONTENT_TYPE });
-  for await (const records of context.engine.scan(from, to, batchSize)) {
-    if (response.destroyed) return;
-    if (!response.write(encodeRecordFrames(records))) {
-      await Promise.race([once(response, 'drain'), once(response, 'close')]);
+  for (const { from, to } of ranges) {
+    for await (const records of context.engine.scan(from, to, batchSize)) {
+      if (response.destroyed) return;
+      if (!response.write(encodeRecordFrames(records))) {
+        await Promise.race([once(response, 'drain'), once(response, 'close')]);
+      }
     }
   }
   response.end();
@@ -205,8 +263,22 @@ export async function internalRoute(
       expect('POST');
       return batch(context, request, response);
     case 'scan':
-      expect('GET');
-      return scan(context, parseQuery(query), response);
+      if (request.method !== 'POST') expect('GET');
+      return scan(context, request, parseQuery(query), response);
+    case 'count': {
+      expect('POST');
+      const ranges = await rangesBody(context, request);
+      const count = ranges.reduce((sum, { from, to }) => sum + context.engine.countRange(from, to), 0);
+      return sendJson(response, 200, { count } satisfies CountAnswer);
+    }
+    case 'drop': {
+      expect('POST');
+      let dropped = 0;
+      for (const { from, to } of await rangesBody(context, request))
+        dropped += await context.engine.dropRange(from, to);
+      context.logger.info({ dropped }, 'dropped ranges this node no longer owns');
+      return sendJson(response, 200, { dropped } satisfies DropAnswer);
+    }
     default:
       throw routeNotFound(pathname);
   }

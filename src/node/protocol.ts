@@ -33,3 +33,22 @@ export interface BatchAnswer {
   readonly applied: number;
   readonly stale: number;
 }
+
+export interface DeleteAnswer extends WriteAnswer {
+  /** The key's state before this delete, as the node saw it. */
+  readonly previous: 'live' | 'tombstone' | 'absent';
+}
+
+/** Positions [from, to); the JSON body of scan, count and drop is `{ "ranges": [[from, to], ...] }`. */
+export interface PositionRange {
+  readonly from: number;
+  readonly to: number;
+}
+
+export interface CountAnswer {
+  readonly count: number;
+}
+
+export interface DropAnswer {
+  readonly dropped: number;
+}

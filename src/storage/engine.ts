@@ -32,6 +32,13 @@ export interface StorageEngine {
    * of at most `batchSize`, reading only that range. Writes during a scan may or may not be seen.
    */
   scan(from: number, to: number, batchSize: number): AsyncGenerator<StoredRecord[]>;
+  /** How many records (tombstones included) have positions in [from, to). */
+  countRange(from: number, to: number): number;
+  /**
+   * Physically removes every record in [from, to), tombstones included, leaving no trace: for a node that
+   * no longer owns the range after a migration. Returns how many records were removed.
+   */
+  dropRange(from: number, to: number): Promise<number>;
   /** Drops tombstones deleted before `deletedBeforeWallMs` (by their version's wall time); returns how many. */
   purgeTombstones(deletedBeforeWallMs: number): Promise<number>;
   stats(): EngineStats;

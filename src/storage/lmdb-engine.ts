@@ -151,6 +151,39 @@ export class LmdbEngine implements StorageEngine {
     }
   }
 
+  countRange(from: number, to: number): number {
+    this.#assertOpen();
+    const start = positionPrefix(from);
+    return to >= RING_SIZE
+      ? this.#records.getKeysCount({ start })
+      : this.#records.getKeysCount({ start, end: positionPrefix(to) });
+  }
+
+  async dropRange(from: number, to: number): Promise<number> {
+    this.#assertOpen();
+    const end = to >= RING_SIZE ? undefined : positionPrefix(to);
+    const start = positionPrefix(from);
+    let dropped = 0;
+    for (;;) {
+      const removals: Promise<boolean>[] = [];
+      const range = this.#records.getRange(
+        end === undefined ? { start, limit: 1000 } : { start, end, limit: 1000 },
+      );
+      for (const { key: composite, value: body } of range) {
+        const id = composite.toString('latin1');
+        const version = body.toString('latin1', 2, 2 + body[1]!);
+        if ((body[0]! & TOMBSTONE_FLAG) !== 0)
+          removals.push(this.#tombstones.remove(tombstoneIndexKey(version, composite)));
+        removals.push(this.#records.remove(composite));
+        this.#inFlight.delete(id);
+        dropped++;
+      }
+      if (removals.length === 0) return dropped;
+      await Promise.all(removals);
+      await this.#root.flushed;
+    }
+  }
+
   async purgeTombstones(deletedBeforeWallMs: number): Promise<number> {
     this.#assertOpen();
     const end = Buffer.allocUnsafe(6);

@@ -78,6 +78,26 @@ export class MemoryEngine implements StorageEngine {
     }
   }
 
+  countRange(from: number, to: number): number {
+    this.#assertOpen();
+    const sorted = this.#sortedKeys();
+    const end = to >= RING_SIZE ? sorted.length : lowerBound(sorted, positionPrefix(to).toString('latin1'));
+    return Math.max(0, end - lowerBound(sorted, positionPrefix(from).toString('latin1')));
+  }
+
+  async dropRange(from: number, to: number): Promise<number> {
+    this.#assertOpen();
+    const sorted = this.#sortedKeys();
+    const end = to >= RING_SIZE ? sorted.length : lowerBound(sorted, positionPrefix(to).toString('latin1'));
+    const start = lowerBound(sorted, positionPrefix(from).toString('latin1'));
+    for (let index = start; index < end; index++) {
+      this.#account(this.#records.get(sorted[index]!), -1);
+      this.#records.delete(sorted[index]!);
+    }
+    if (end > start) this.#sortedIsCurrent = false;
+    return Math.max(0, end - start);
+  }
+
   #sortedKeys(): string[] {
     if (!this.#sortedIsCurrent) {
       this.#sorted = [...this.#records.keys()].sort();

@@ -8,6 +8,7 @@ import { pino } from 'pino';
 import { request } from 'undici';
 import { buildNode, type StorageNode } from '../../src/node/node-server.js';
 import { RECORDS_CONTENT_TYPE, TOMBSTONE_HEADER, VERSION_HEADER } from '../../src/node/protocol.js';
+import { hashKey } from '../../src/ring/hash.js';
 import { encodeRecordFrames, RecordFrameDecoder } from '../../src/storage/record.js';
 import { formatVersion } from '../../src/version/version.js';
 import { http } from '../helpers/http.js';
@@ -112,7 +113,7 @@ for (const engine of ['lmdb', 'memory'] as const) {
         method: 'DELETE',
         headers: { [VERSION_HEADER]: version(30) },
       });
-      assert.deepEqual(del.json(), { outcome: 'applied' });
+      assert.deepEqual(del.json(), { outcome: 'applied', previous: 'live' });
       assert.deepEqual((await putAt(25, 'late')).json(), { outcome: 'stale' });
       const tombstone = await http(`${base}/internal/kv/versioned`);
       assert.equal(tombstone.status, 404);
@@ -168,6 +169,47 @@ for (const engine of ['lmdb', 'memory'] as const) {
       assert.ok(stats.liveKeys >= 200 && stats.tombstones >= 100);
       const healthy = (await http(`${base}/internal/health`)).json();
       assert.deepEqual(healthy, { status: 'ok', service: 'ringkv-node', id: `api-${engine}`, engine });
+    });
+
+    test('scan, count and drop take many ranges at once and act on exactly those positions', async () => {
+      const keys = Array.from({ length: 200 }, (_, i) => `ranged-${i}`);
+      await http(`${base}/internal/batch`, {
+        method: 'POST',
+        body: encodeRecordFrames(
+          keys.map((key) => ({ key: Buffer.from(key), version: version(200), value: Buffer.from('r') })),
+        ),
+      });
+      const ranges: [number, number][] = [
+        [0, 0x20000000],
+        [0x80000000, 0x90000000],
+        [0xf0000000, 2 ** 32],
+      ];
+      const inRanges = (key: string) =>
+        ranges.some(([from, to]) => hashKey(key) >= from && hashKey(key) < to);
+      const scanned = new RecordFrameDecoder(1 << 20).push(
+        (await http(`${base}/internal/scan?batch=3`, { method: 'POST', body: JSON.stringify({ ranges }) }))
+          .body,
+      );
+      const scannedRanged = scanned
+        .map((r) => Buffer.from(r.key).toString())
+        .filter((key) => key.startsWith('ranged-'));
+      assert.deepEqual(scannedRanged.sort(), keys.filter(inRanges).sort());
+      assert.ok(scanned.every((r) => inRanges(Buffer.from(r.key).toString())));
+      const count = (
+        await http(`${base}/internal/count`, { method: 'POST', body: JSON.stringify({ ranges }) })
+      ).json() as { count: number };
+      assert.equal(count.count, scanned.length);
+      const dropped = (
+        await http(`${base}/internal/drop`, { method: 'POST', body: JSON.stringify({ ranges }) })
+      ).json();
+      assert.deepEqual(dropped, { dropped: scanned.length });
+      for (const key of keys)
+        assert.equal((await http(`${base}/internal/kv/${key}`)).status === 404, inRanges(key), key);
+      const bad = await http(`${base}/internal/drop`, {
+        method: 'POST',
+        body: JSON.stringify({ ranges: [[5, 2]] }),
+      });
+      assert.equal(bad.status, 400);
     });
 
     const badInputs: [
