@@ -105,6 +105,42 @@ export const errorCatalog = {
     status: 507,
     description: 'The storage engine could not write: its disk or map is full.',
   },
+  RINGKV_ERR_NODE_UNAVAILABLE: {
+    status: 503,
+    description: 'The node that holds this key is down or unreachable; the body names it in `node`.',
+  },
+  RINGKV_ERR_NODE_TIMEOUT: {
+    status: 504,
+    description: 'The node that holds this key did not answer in time; the body names it in `node`.',
+  },
+  RINGKV_ERR_NODE_ERROR: {
+    status: 502,
+    description: 'A node answered something unexpected; the body names it in `node`.',
+  },
+  RINGKV_ERR_MEMBERSHIP_CHANGE_RUNNING: {
+    status: 409,
+    description: 'Another membership change is running; the body names it in `running`.',
+  },
+  RINGKV_ERR_LAST_NODE: {
+    status: 409,
+    description: 'The last node cannot be removed: its keys would have nowhere to go.',
+  },
+  RINGKV_ERR_NOT_A_NODE: {
+    status: 400,
+    description: 'The url does not answer as a ringkv storage node; the message says why.',
+  },
+  RINGKV_ERR_NODE_NOT_EMPTY: {
+    status: 409,
+    description: 'The node to add already holds data; empty it first, so no stale key comes back.',
+  },
+  RINGKV_ERR_NOT_LOCAL: {
+    status: 400,
+    description: 'The operation needs a node this distributor runs itself (started by ringkv start).',
+  },
+  RINGKV_ERR_BAD_MEMBERSHIP_FILE: {
+    status: 500,
+    description: "The distributor's membership file is unreadable or inconsistent; the message says where.",
+  },
   RINGKV_ERR_INTERNAL: {
     status: 500,
     description: 'An unexpected failure inside ringkv (a bug): the message and logs say where.',

@@ -2,8 +2,10 @@
 /** The `ringkv` command line. Each command lives in its own module; this file only wires them up. */
 import { Command, CommanderError } from 'commander';
 import { isRingKvError } from '../errors.js';
+import { distributorCommand } from './distributor-command.js';
 import { nodeCommand } from './node-command.js';
 import { ringCommand } from './ring-command.js';
+import { startCommand } from './start-command.js';
 
 /** Exit codes scripts can rely on. */
 export const EXIT = { ok: 0, notFound: 1, usage: 2, serverError: 3 } as const;
@@ -12,7 +14,7 @@ const program = new Command('ringkv')
   .description('ringkv: a small distributed key-value store on a consistent-hash ring')
   .showHelpAfterError()
   .exitOverride();
-for (const command of [nodeCommand(), ringCommand()]) {
+for (const command of [startCommand(), distributorCommand(), nodeCommand(), ringCommand()]) {
   // Settings are not inherited through addCommand, and every command must exit with the codes above.
   program.addCommand(command.copyInheritedSettings(program));
 }

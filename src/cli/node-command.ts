@@ -84,6 +84,9 @@ export function nodeCommand(): Command {
         logger,
       });
       exitOnSignals((reason) => node.shutdown(reason));
+      // Started by a distributor (ringkv start): stop gracefully when it goes away, however it went.
+      if (process.send !== undefined)
+        process.once('disconnect', () => void node.shutdown('the distributor exited'));
       await node.listen();
       await node.stopped;
       process.exit(0);

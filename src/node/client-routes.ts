@@ -1,11 +1,21 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
-import { RingKvError } from '../errors.js';
+import {
+  DEFAULT_CONTENT_TYPE,
+  DELETED_BODY,
+  keyBytes,
+  keyNotFound,
+  NOT_FOUND_BODY,
+  queryValue,
+  REST_METHODS,
+  STORED_BODY,
+  storedContentType,
+} from '../http/kv-api.js';
 import { decodeComponent, readBody } from '../http/request.js';
 import { methodNotAllowed, sendJson, sendJsonText } from '../http/response.js';
 import type { StorageEngine } from '../storage/engine.js';
 import { recordJsonValue } from '../storage/json-value.js';
-import { CONTENT_TYPE_PATTERN, type StoredRecord } from '../storage/record.js';
+import type { StoredRecord } from '../storage/record.js';
 import type { HybridLogicalClock } from '../version/hlc.js';
 import type { ResolvedNodeOptions } from './node-options.js';
 import { VERSION_HEADER } from './protocol.js';
@@ -16,43 +26,6 @@ export interface NodeContext {
   readonly engine: StorageEngine;
   readonly clock: HybridLogicalClock;
   readonly logger: Logger;
-}
-
-// The original design's answers, byte for byte.
-export const STORED_BODY = '{"message":"Value stored successfully"}';
-export const DELETED_BODY = '{"message":"Key deleted successfully"}';
-export const NOT_FOUND_BODY = '{"error":"Key not found"}';
-
-export const DEFAULT_CONTENT_TYPE = 'application/octet-stream';
-export const REST_METHODS = ['GET', 'HEAD', 'PUT', 'DELETE'] as const;
-
-/** A key's bytes, checked: present, non-empty, within the limit. */
-export function keyBytes(key: string | undefined, keyBytesMax: number): Buffer {
-  if (key === undefined || key === '')
-    throw new RingKvError('RINGKV_ERR_KEY_MISSING', 'a non-empty key is required');
-  const bytes = Buffer.from(key, 'utf8');
-  if (bytes.length > keyBytesMax) {
-    throw new RingKvError(
-      'RINGKV_ERR_KEY_TOO_LARGE',
-      `the key is ${bytes.length} bytes; the limit is ${keyBytesMax}`,
-      {
-        limitBytes: keyBytesMax,
-      },
-    );
-  }
-  return bytes;
-}
-
-export function checkValueSize(value: Uint8Array, valueBytesMax: number): void {
-  if (value.length > valueBytesMax) {
-    throw new RingKvError(
-      'RINGKV_ERR_VALUE_TOO_LARGE',
-      `the value is ${value.length} bytes; the limit is ${valueBytesMax}`,
-      {
-        limitBytes: valueBytesMax,
-      },
-    );
-  }
 }
 
 function liveRecord(
@@ -95,12 +68,7 @@ export async function originalPut(
   response: ServerResponse,
 ): Promise<void> {
   const key = keyBytes(query.get('key'), context.options.keyBytesMax);
-  const text = query.get('value');
-  if (text === undefined)
-    throw new RingKvError('RINGKV_ERR_VALUE_MISSING', 'a value is required: /put?key=K&value=V');
-  const value = Buffer.from(text, 'utf8');
-  checkValueSize(value, context.options.valueBytesMax);
-  await writeOwn(context, key, value);
+  await writeOwn(context, key, queryValue(query, context.options.valueBytesMax));
   sendJsonText(response, 200, STORED_BODY);
 }
 
@@ -116,22 +84,6 @@ export async function originalDelete(
   }
   await writeOwn(context, key, null);
   sendJsonText(response, 200, DELETED_BODY);
-}
-
-/** The Content-Type to store with a REST put: none for the default, else validated. */
-export function storedContentType(header: string | undefined): string | undefined {
-  if (header === undefined || header === DEFAULT_CONTENT_TYPE) return undefined;
-  if (!CONTENT_TYPE_PATTERN.test(header)) {
-    throw new RingKvError(
-      'RINGKV_ERR_INVALID_CONTENT_TYPE',
-      'Content-Type must be 1-200 printable ASCII characters',
-    );
-  }
-  return header;
-}
-
-export function keyNotFound(): RingKvError {
-  return new RingKvError('RINGKV_ERR_KEY_NOT_FOUND', 'Key not found');
 }
 
 /** `/kv/<url-encoded key>`: the value is the raw body, binary-safe. */

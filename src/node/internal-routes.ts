@@ -2,18 +2,13 @@ import { isUtf8 } from 'node:buffer';
 import { once } from 'node:events';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { RingKvError } from '../errors.js';
+import { checkValueSize, keyBytes, keyNotFound, storedContentType } from '../http/kv-api.js';
 import { decodeComponent, parseQuery, readBody } from '../http/request.js';
 import { methodNotAllowed, routeNotFound, sendJson } from '../http/response.js';
 import { RING_SIZE } from '../ring/placement.js';
 import { encodeRecordFrames, RecordFrameDecoder, type StoredRecord } from '../storage/record.js';
 import { isVersion, type Version } from '../version/version.js';
-import {
-  checkValueSize,
-  keyBytes,
-  keyNotFound,
-  type NodeContext,
-  storedContentType,
-} from './client-routes.js';
+import type { NodeContext } from './client-routes.js';
 import {
   type BatchAnswer,
   type CountAnswer,

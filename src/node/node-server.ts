@@ -1,12 +1,12 @@
 import { once } from 'node:events';
 import { access, mkdir } from 'node:fs/promises';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { type Logger, pino } from 'pino';
-import { RingKvError } from '../errors.js';
 import { parseQuery, splitTarget } from '../http/request.js';
-import { methodNotAllowed, routeNotFound, sendError, sendJson } from '../http/response.js';
+import { methodNotAllowed, routeNotFound, sendJson } from '../http/response.js';
+import { createGuardedServer } from '../http/server.js';
 import type { StorageEngine } from '../storage/engine.js';
 import { LmdbEngine } from '../storage/lmdb-engine.js';
 import { MemoryEngine } from '../storage/memory-engine.js';
@@ -100,9 +100,7 @@ export async function buildNode(input: BuildNodeOptions = {}): Promise<StorageNo
   const purgeTimer = setInterval(() => void purgeTombstones(), options.tombstonePurgeIntervalMs).unref();
   void purgeTombstones();
 
-  let inFlight = 0;
   let stopping = false;
-  let drained: (() => void) | undefined;
   let stopRequested: (reason: string) => void = () => {};
 
   const route = async (request: IncomingMessage, response: ServerResponse): Promise<void> => {
@@ -130,51 +128,15 @@ export async function buildNode(input: BuildNodeOptions = {}): Promise<StorageNo
     throw routeNotFound(pathname);
   };
 
-  const server = createServer(
-    {
-      requestTimeout: options.bodyTimeoutMs * 3,
-      headersTimeout: 10_000,
-      keepAliveTimeout: 5_000,
-      noDelay: true,
-    },
-    (request, response) => {
-      if (stopping) {
-        sendError(
-          response,
-          new RingKvError('RINGKV_ERR_SHUTTING_DOWN', 'this node is shutting down'),
-          logger,
-        );
-        return;
-      }
-      if (inFlight >= options.inFlightMax) {
-        sendError(
-          response,
-          new RingKvError('RINGKV_ERR_OVERLOADED', `over ${options.inFlightMax} requests in flight`),
-          logger,
-        );
-        return;
-      }
-      inFlight++;
-      route(request, response)
-        .catch((error: unknown) => sendError(response, error, logger))
-        .finally(() => {
-          inFlight--;
-          if (inFlight === 0) drained?.();
-        });
-    },
-  );
-  server.maxConnections = options.connectionsMax;
-  server.on('clientError', (error: NodeJS.ErrnoException, socket) => {
-    if (!socket.writable) return;
-    const status = error.code === 'HPE_HEADER_OVERFLOW' ? 431 : 400;
-    const body = JSON.stringify({
-      error: `malformed request: ${error.code ?? error.message}`,
-      code: 'RINGKV_ERR_INVALID_ARGUMENT',
-    });
-    socket.end(
-      `HTTP/1.1 ${status} ${status === 431 ? 'Request Header Fields Too Large' : 'Bad Request'}\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`,
-    );
+  const guarded = createGuardedServer({
+    handle: route,
+    logger,
+    name: 'this node',
+    inFlightMax: options.inFlightMax,
+    connectionsMax: options.connectionsMax,
+    bodyTimeoutMs: options.bodyTimeoutMs,
   });
+  const server = guarded.server;
 
   let stoppedResolve!: () => void;
   const stopped = new Promise<void>((resolve) => {
@@ -184,19 +146,8 @@ export async function buildNode(input: BuildNodeOptions = {}): Promise<StorageNo
   const shutdown = (reason: string): Promise<void> => {
     stopping$ ??= (async () => {
       stopping = true;
-      logger.info({ reason, inFlight }, 'shutting down: draining requests');
-      const closed = server.listening ? once(server, 'close') : Promise.resolve();
-      server.close();
-      server.closeIdleConnections();
-      if (inFlight > 0) {
-        const allDone = new Promise<void>((resolve) => {
-          drained = resolve;
-        });
-        const timeout = new Promise<void>((resolve) => setTimeout(resolve, options.drainTimeoutMs).unref());
-        await Promise.race([allDone, timeout]);
-      }
-      server.closeAllConnections();
-      await closed;
+      logger.info({ reason, inFlight: guarded.inFlight }, 'shutting down: draining requests');
+      await guarded.drain(options.drainTimeoutMs);
       clearInterval(purgeTimer);
       snapshots.stop();
       await snapshots.flush();

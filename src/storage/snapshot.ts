@@ -1,11 +1,11 @@
 import { isUtf8 } from 'node:buffer';
 import { createReadStream } from 'node:fs';
-import { open, rename, rm } from 'node:fs/promises';
-import { dirname } from 'node:path';
+import { open, rm } from 'node:fs/promises';
 import { streamObject } from 'stream-json/streamers/stream-object.js';
 import { RingKvError } from '../errors.js';
 import { RING_SIZE } from '../ring/placement.js';
 import type { Version } from '../version/version.js';
+import { replaceFile } from './atomic-file.js';
 import type { StorageEngine } from './engine.js';
 import { toJsonValue } from './json-value.js';
 import { CONTENT_TYPE_PATTERN, type StoredRecord } from './record.js';
@@ -64,13 +64,7 @@ export async function writeSnapshot(engine: StorageEngine, path: string): Promis
     throw error;
   }
   await file.close();
-  await rename(temporary, path);
-  const directory = await open(dirname(path), 'r');
-  try {
-    await directory.sync();
-  } finally {
-    await directory.close();
-  }
+  await replaceFile(temporary, path);
   return { keys, skipped };
 }
 

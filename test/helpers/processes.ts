@@ -59,3 +59,34 @@ export function startNodeProcess(dataDir: string, extra: readonly string[] = [])
     'storage node listening',
   );
 }
+
+/** A base port with `count` free ports after it (the distributor on base, nodes on base+1 ...). */
+export async function freePortRange(count: number): Promise<number> {
+  const { portIsFree } = await import('../../src/distributor/local-nodes.js');
+  for (;;) {
+    const base = 20_000 + Math.floor(Math.random() * 40_000);
+    let free = true;
+    for (let port = base; port <= base + count && free; port++) free = await portIsFree('127.0.0.1', port);
+    if (free) return base;
+  }
+}
+
+/** `ringkv start` on a free port range; resolves when the distributor listens. */
+export async function startCluster(
+  dataDir: string,
+  extra: readonly string[] = [],
+  nodes = 5,
+): Promise<RunningProcess> {
+  const port = await freePortRange(nodes + 3);
+  return startCli(
+    ['start', '--port', String(port), '--nodes', String(nodes), '--data-dir', dataDir, ...extra],
+    'distributor listening',
+    30_000,
+  );
+}
+
+/** Sends SIGTERM and waits for a clean exit. */
+export async function stopProcess(running: RunningProcess): Promise<number | string> {
+  running.child.kill('SIGTERM');
+  return running.exited;
+}

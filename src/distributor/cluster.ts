@@ -1,0 +1,562 @@
+import { join } from 'node:path';
+import type { Logger } from 'pino';
+import { RingKvError } from '../errors.js';
+import type { HashRing } from '../ring/hash-ring.js';
+import type { EngineKind } from '../storage/engine.js';
+import { HybridLogicalClock } from '../version/hlc.js';
+import type { Version } from '../version/version.js';
+import { HealthMonitor } from './health-monitor.js';
+import { LocalNodes, portIsFree, removeNodeFiles } from './local-nodes.js';
+import { type Member, type Membership, type PendingMove, ringOf, saveMembership } from './membership.js';
+import { type MoveProgress, runMove } from './migration.js';
+import { NodeClient, type NodeClientLimits, type NodeRead } from './node-client.js';
+
+/** Where and how this distributor runs nodes itself (`ringkv start`); absent for `ringkv distributor`. */
+export interface LocalNodeSettings {
+  readonly host: string;
+  readonly dataDir: string;
+  readonly engine: EngineKind;
+}
+
+export interface ClusterOptions {
+  /** The distributor's id: the writer id in the versions it assigns. */
+  readonly id: string;
+  readonly membershipPath: string;
+  readonly local?: LocalNodeSettings;
+  readonly nodeLimits: NodeClientLimits;
+  readonly healthIntervalMs: number;
+  readonly probeTimeoutMs: number;
+  readonly logger: Logger;
+  readonly physicalNowMs: () => number;
+}
+
+/** Which ring routes requests; during a move both rings do (reads ask both owners, writes go to the new). */
+interface Routing {
+  readonly epoch: number;
+  readonly current: HashRing;
+  readonly next: HashRing | undefined;
+}
+
+export interface WriteResult {
+  readonly version: Version;
+  readonly previous: 'live' | 'tombstone' | 'absent';
+}
+
+export type MemberStatus = 'up' | 'down' | 'joining' | 'leaving';
+
+export interface MemberView {
+  readonly id: string;
+  readonly url: string;
+  readonly status: MemberStatus;
+  readonly weight: number;
+  readonly local: boolean;
+  readonly keys: number | null;
+  readonly share: number;
+}
+
+export interface ClusterView {
+  readonly distributor: string;
+  readonly ringVersion: number;
+  readonly placement: Membership['placement'];
+  readonly replicas: number;
+  readonly members: readonly MemberView[];
+  readonly move: MoveProgress | null;
+}
+
+/** The newest of several reads: the highest version wins, a tombstone included. */
+export function newestRead(reads: readonly NodeRead[]): NodeRead {
+  let newest: NodeRead = { kind: 'absent' };
+  for (const read of reads) {
+    if (read.kind !== 'absent' && (newest.kind === 'absent' || read.version > newest.version)) newest = read;
+  }
+  return newest;
+}
+
+/**
+ * The cluster as the distributor sees it: the members and their clients, which ring routes each key, and
+ * the membership changes (one at a time) that move data between nodes. Persists membership in a file so a
+ * restart brings back the same cluster, and resumes a move that a crash cut off.
+ */
+export class Cluster {
+  readonly #options: ClusterOptions;
+  readonly #logger: Logger;
+  readonly #clock: HybridLogicalClock;
+  readonly #clients = new Map<string, NodeClient>();
+  readonly #health: HealthMonitor;
+  readonly #local: LocalNodes | undefined;
+  #state: Membership;
+  #routing: Routing;
+  #shares = new Map<string, number>();
+  readonly #inFlight = new Map<number, number>();
+  #drainWaiters: (() => void)[] = [];
+  #change: { readonly description: string; readonly done: Promise<unknown> } | undefined;
+  #progress: MoveProgress | undefined;
+  readonly #abort = new AbortController();
+
+  private constructor(options: ClusterOptions, state: Membership) {
+    this.#options = options;
+    this.#logger = options.logger;
+    this.#state = state;
+    this.#clock = new HybridLogicalClock({ writer: options.id, physicalNowMs: options.physicalNowMs });
+    this.#routing = { epoch: 1, current: ringOf(state.members, state.placement), next: undefined };
+    this.#shares = this.#routing.current.shares();
+    this.#health = new HealthMonitor({
+      logger: options.logger,
+      intervalMs: options.healthIntervalMs,
+      probeTimeoutMs: options.probeTimeoutMs,
+      clients: () => this.#clients.values(),
+    });
+    this.#local =
+      options.local === undefined
+        ? undefined
+        : new LocalNodes({ logger: options.logger, onUnexpectedExit: (id) => this.#markDown(id) });
+  }
+
+  /** Opens the cluster from its saved membership: starts local nodes, health checks, and any unfinished move. */
+  static async open(options: ClusterOptions, state: Membership): Promise<Cluster> {
+    const cluster = new Cluster(options, state);
+    const everyone = new Map(state.members.map((member) => [member.id, member]));
+    for (const member of state.move?.target ?? [])
+      if (!everyone.has(member.id)) everyone.set(member.id, member);
+    for (const member of everyone.values()) cluster.#client(member);
+    await Promise.all(
+      [...everyone.values()]
+        .filter((member) => member.localPort !== undefined && member.desired === 'running')
+        .map((member) => cluster.#startLocal(member)),
+    );
+    for (const member of everyone.values())
+      if (member.desired === 'stopped') cluster.#clients.get(member.id)!.available = false;
+    await cluster.#health.checkAll();
+    cluster.#health.start();
+    if (state.move !== null) {
+      cluster.#logger.warn(
+        { move: state.move.kind, node: state.move.node },
+        'resuming a move that did not finish',
+      );
+      cluster
+        .#begin(`${state.move.kind} ${state.move.node} (resumed)`, () => cluster.#execute(state.move!))
+        .catch(() => {});
+    }
+    return cluster;
+  }
+
+  get state(): Membership {
+    return this.#state;
+  }
+
+  get localNodes(): LocalNodes | undefined {
+    return this.#local;
+  }
+
+  #client(member: Member): NodeClient {
+    let client = this.#clients.get(member.id);
+    if (client === undefined) {
+      client = new NodeClient(member.id, member.url, this.#options.nodeLimits);
+      this.#clients.set(member.id, client);
+    }
+    return client;
+  }
+
+  #markDown(id: string): void {
+    const client = this.#clients.get(id);
+    if (client !== undefined) client.available = false;
+  }
+
+  async #startLocal(member: Member): Promise<void> {
+    const local = this.#options.local;
+    if (this.#local === undefined || local === undefined || member.localPort === undefined) {
+      throw new RingKvError('RINGKV_ERR_NOT_LOCAL', `node ${member.id} is not run by this distributor`);
+    }
+    await this.#local.start({
+      id: member.id,
+      host: local.host,
+      port: member.localPort,
+      dataDir: local.dataDir,
+      engine: local.engine,
+    });
+  }
+
+  // --- the request path -------------------------------------------------------------------------------
+
+  #enter(): Routing {
+    const routing = this.#routing;
+    this.#inFlight.set(routing.epoch, (this.#inFlight.get(routing.epoch) ?? 0) + 1);
+    return routing;
+  }
+
+  #leave(routing: Routing): void {
+    const left = this.#inFlight.get(routing.epoch)! - 1;
+    if (left > 0) this.#inFlight.set(routing.epoch, left);
+    else {
+      this.#inFlight.delete(routing.epoch);
+      const waiters = this.#drainWaiters;
+      this.#drainWaiters = [];
+      for (const wake of waiters) wake();
+    }
+  }
+
+  /** Waits until no request routed before `epoch` is still in flight. */
+  async #drainBefore(epoch: number): Promise<void> {
+    while ([...this.#inFlight.keys()].some((earlier) => earlier < epoch)) {
+      await new Promise<void>((resolve) => this.#drainWaiters.push(resolve));
+    }
+  }
+
+  #owner(ring: HashRing, key: string): NodeClient {
+    return this.#clients.get(ring.ownerOf(key))!;
+  }
+
+  /** The key's newest state: from its owner, or during a move from both its old and new owner. */
+  async read(key: string): Promise<NodeRead> {
+    const routing = this.#enter();
+    try {
+      const owner = this.#owner(routing.current, key);
+      const next = routing.next === undefined ? owner : this.#owner(routing.next, key);
+      if (next === owner) return await owner.read(key);
+      return newestRead(await Promise.all([owner.read(key), next.read(key)]));
+    } finally {
+      this.#leave(routing);
+    }
+  }
+
+  /**
+   * Writes a value (or, with `null`, a tombstone) where the key's final owner will have it, with a new
+   * version from this distributor's clock. For a delete, `previous` says whether the key was live.
+   */
+  async write(key: string, value: Buffer | null, contentType?: string): Promise<WriteResult> {
+    const routing = this.#enter();
+    try {
+      const target = this.#owner(routing.next ?? routing.current, key);
+      const version = this.#clock.now();
+      if (value !== null) {
+        await target.put(key, version, value, contentType);
+        return { version, previous: 'live' };
+      }
+      const previousOwner = this.#owner(routing.current, key);
+      if (previousOwner === target)
+        return { version, previous: (await target.delete(key, version)).previous };
+      // Mid-move the key may still live only on its old owner: ask both what it was before deleting.
+      const before = newestRead(await Promise.all([previousOwner.read(key), target.read(key)]));
+      await target.delete(key, version);
+      return { version, previous: before.kind === 'found' ? 'live' : before.kind };
+    } finally {
+      this.#leave(routing);
+    }
+  }
+
+  // --- membership changes -----------------------------------------------------------------------------
+
+  /** Runs one membership change at a time; a second one while it runs is a 409 naming the first. */
+  #begin<T>(description: string, work: () => Promise<T>): Promise<T> {
+    if (this.#change !== undefined) {
+      throw new RingKvError(
+        'RINGKV_ERR_MEMBERSHIP_CHANGE_RUNNING',
+        `a membership change is running: ${this.#change.description}`,
+        {
+          running: this.#change.description,
+        },
+      );
+    }
+    const done = work().finally(() => {
+      this.#change = undefined;
+    });
+    this.#change = { description, done };
+    return done;
+  }
+
+  /** The member named by `?node=ID` or `?port=P`; 404 if none, 400 if the port is ambiguous. */
+  findMember(selector: { readonly node?: string; readonly port?: number }): Member {
+    const candidates = [...this.#state.members, ...(this.#state.move?.target ?? [])];
+    const matches = candidates.filter((member) =>
+      selector.node !== undefined
+        ? member.id === selector.node
+        : new URL(member.url).port === String(selector.port),
+    );
+    const unique = [...new Map(matches.map((member) => [member.id, member])).values()];
+    const [first] = unique;
+    const name = selector.node !== undefined ? `node ${selector.node}` : `port ${selector.port}`;
+    if (first === undefined)
+      throw new RingKvError('RINGKV_ERR_UNKNOWN_NODE', `no member at ${name}`, { ...selector });
+    if (unique.length > 1)
+      throw new RingKvError(
+        'RINGKV_ERR_INVALID_ARGUMENT',
+        `${name} is ambiguous; name the node with ?node=ID`,
+      );
+    return first;
+  }
+
+  async #nextLocalPort(): Promise<number> {
+    const local = this.#options.local!;
+    const ports = [...this.#state.members, ...(this.#state.move?.target ?? [])].flatMap((member) =>
+      member.localPort === undefined ? [] : [member.localPort],
+    );
+    let port = Math.max(0, ...ports) + 1;
+    while (port < 65536 && !(await portIsFree(local.host, port))) port++;
+    if (port >= 65536) throw new RingKvError('RINGKV_ERR_INTERNAL', 'no free port left for a new node');
+    return port;
+  }
+
+  /** POST /add_server: a new local node on the next free port (the original behaviour). */
+  addLocalNode(weight = 1): Promise<Member> {
+    const local = this.#options.local;
+    if (local === undefined || this.#local === undefined) {
+      throw new RingKvError(
+        'RINGKV_ERR_NOT_LOCAL',
+        'this distributor runs no nodes itself; add one with ?url=http://host:port',
+      );
+    }
+    return this.#begin('add a local node', async () => {
+      const port = await this.#nextLocalPort();
+      const id = `${local.host}-${port}`.replace(/[^A-Za-z0-9._-]/g, '_');
+      await removeNodeFiles(local.dataDir, id);
+      const member: Member = {
+        id,
+        url: `http://${local.host.includes(':') ? `[${local.host}]` : local.host}:${port}`,
+        weight,
+        localPort: port,
+        desired: 'running',
+      };
+      await this.#startLocal(member);
+      return this.#join(member);
+    });
+  }
+
+  /** POST /add_server?url=: a node that already runs elsewhere; it must answer as a ringkv node and be empty. */
+  addRemoteNode(url: string, weight = 1): Promise<Member> {
+    let parsed: URL;
+    try {
+      parsed = new URL(url);
+    } catch {
+      throw new RingKvError('RINGKV_ERR_NOT_A_NODE', `${url} is not a URL`);
+    }
+    if (
+      (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') ||
+      parsed.pathname !== '/' ||
+      parsed.search !== ''
+    ) {
+      throw new RingKvError('RINGKV_ERR_NOT_A_NODE', `${url}: give the node's base url, http://host:port`);
+    }
+    const base = parsed.origin;
+    return this.#begin(`add ${base}`, async () => {
+      const probe = new NodeClient('candidate', base, { ...this.#options.nodeLimits, connections: 1 });
+      try {
+        let health: Awaited<ReturnType<NodeClient['health']>>;
+        try {
+          health = await probe.health();
+        } catch (error) {
+          throw new RingKvError(
+            'RINGKV_ERR_NOT_A_NODE',
+            `${base} is not a ringkv node: ${(error as Error).message}`,
+          );
+        }
+        if (this.#clients.has(health.id)) {
+          throw new RingKvError('RINGKV_ERR_DUPLICATE_NODE', `node ${health.id} is already a member`, {
+            node: health.id,
+          });
+        }
+        const stats = await probe.stats();
+        if (stats.liveKeys + stats.tombstones > 0) {
+          throw new RingKvError(
+            'RINGKV_ERR_NODE_NOT_EMPTY',
+            `node ${health.id} already holds ${stats.liveKeys} keys`,
+            {
+              node: health.id,
+            },
+          );
+        }
+        return this.#join({ id: health.id, url: base, weight, desired: 'running' });
+      } finally {
+        await probe.close();
+      }
+    });
+  }
+
+  async #join(member: Member): Promise<Member> {
+    this.#client(member);
+    await this.#health.check(this.#clients.get(member.id)!);
+    const move: PendingMove = {
+      kind: 'add',
+      node: member.id,
+      target: [...this.#state.members, member],
+      startedAt: new Date(this.#options.physicalNowMs()).toISOString(),
+    };
+    await this.#execute(move);
+    return member;
+  }
+
+  /** POST /remove_server: moves the node's keys to their new owners, then stops it. */
+  removeNode(id: string): Promise<Member> {
+    const member = this.findMember({ node: id });
+    if (this.#state.members.length === 1 && this.#state.members[0]!.id === id) {
+      throw new RingKvError(
+        'RINGKV_ERR_LAST_NODE',
+        `node ${id} is the last one; its keys would have nowhere to go`,
+      );
+    }
+    return this.#begin(`remove ${id}`, async () => {
+      const move: PendingMove = {
+        kind: 'remove',
+        node: id,
+        target: this.#state.members.filter((other) => other.id !== id),
+        startedAt: new Date(this.#options.physicalNowMs()).toISOString(),
+      };
+      await this.#execute(move);
+      return member;
+    });
+  }
+
+  /**
+   * Moves data from the current members to `move.target` while requests keep flowing, then switches the
+   * ring. Recorded in the membership file first, so a crash at any point resumes here.
+   */
+  async #execute(move: PendingMove): Promise<void> {
+    if (this.#state.move === null) await this.#save({ ...this.#state, move });
+    const before = this.#routing.current;
+    const after = ringOf(move.target, this.#state.placement);
+    for (const member of move.target) this.#client(member);
+    this.#routing = { epoch: this.#routing.epoch + 1, current: before, next: after };
+    await this.#drainBefore(this.#routing.epoch);
+    const progress = await runMove({
+      before,
+      after,
+      replicas: this.#state.replicas,
+      clients: this.#clients,
+      logger: this.#logger,
+      signal: this.#abort.signal,
+      describe: { kind: move.kind, node: move.node },
+      onProgress: (current) => {
+        this.#progress = current;
+      },
+      switchRing: async () => {
+        await this.#save({
+          ...this.#state,
+          members: move.target,
+          ringVersion: this.#state.ringVersion + 1,
+          move: null,
+        });
+        this.#routing = { epoch: this.#routing.epoch + 1, current: after, next: undefined };
+        this.#shares = after.shares();
+        await this.#drainBefore(this.#routing.epoch);
+      },
+    });
+    this.#progress = undefined;
+    if (move.kind === 'remove') await this.#retire(move.node);
+    this.#logger.info(
+      { ...progress, ringVersion: this.#state.ringVersion },
+      `${move.kind} ${move.node}: done`,
+    );
+  }
+
+  async #retire(id: string): Promise<void> {
+    const client = this.#clients.get(id);
+    this.#clients.delete(id);
+    try {
+      if (this.#local?.has(id)) await this.#local.retire(id);
+      else await client?.shutdown();
+    } catch (error) {
+      this.#logger.warn({ node: id, err: error }, 'removed node did not acknowledge shutdown');
+    }
+    await client?.close();
+  }
+
+  async #save(state: Membership): Promise<void> {
+    await saveMembership(this.#options.membershipPath, state);
+    this.#state = state;
+  }
+
+  /** POST /shutdown?port=: stops the node gracefully; it stays a member, marked down, until started again. */
+  stopNode(id: string): Promise<Member> {
+    const member = this.findMember({ node: id });
+    return this.#begin(`shut down ${id}`, async () => {
+      await this.#setDesired(id, 'stopped');
+      this.#markDown(id);
+      if (this.#local?.has(id)) await this.#local.stop(id);
+      else await this.#clients.get(id)?.shutdown();
+      return member;
+    });
+  }
+
+  /** POST /start_server?port=: starts a stopped local node again. */
+  startNode(id: string): Promise<Member> {
+    const member = this.findMember({ node: id });
+    if (member.localPort === undefined || this.#local === undefined) {
+      throw new RingKvError('RINGKV_ERR_NOT_LOCAL', `node ${id} runs elsewhere; start it there`);
+    }
+    return this.#begin(`start ${id}`, async () => {
+      await this.#startLocal(member);
+      await this.#setDesired(id, 'running');
+      await this.#health.check(this.#clients.get(id)!);
+      return member;
+    });
+  }
+
+  async #setDesired(id: string, desired: Member['desired']): Promise<void> {
+    const update = (members: readonly Member[]) =>
+      members.map((member) => (member.id === id ? { ...member, desired } : member));
+    const move =
+      this.#state.move === null ? null : { ...this.#state.move, target: update(this.#state.move.target) };
+    await this.#save({ ...this.#state, members: update(this.#state.members), move });
+  }
+
+  /** Waits for the running membership change, if any (tests and shutdown use it). */
+  async settled(): Promise<void> {
+    await this.#change?.done.catch(() => {});
+  }
+
+  // --- views ------------------------------------------------------------------------------------------
+
+  #status(member: Member): MemberStatus {
+    const move = this.#state.move;
+    if (move?.kind === 'remove' && move.node === member.id) return 'leaving';
+    if (move?.kind === 'add' && move.node === member.id) return 'joining';
+    return member.desired === 'running' && this.#clients.get(member.id)?.available ? 'up' : 'down';
+  }
+
+  view(): ClusterView {
+    const members = [...this.#state.members];
+    const move = this.#state.move;
+    if (move?.kind === 'add') members.push(...move.target.filter((member) => member.id === move.node));
+    return {
+      distributor: this.#options.id,
+      ringVersion: this.#state.ringVersion,
+      placement: this.#state.placement,
+      replicas: this.#state.replicas,
+      members: members.map((member) => ({
+        id: member.id,
+        url: member.url,
+        status: this.#status(member),
+        weight: member.weight,
+        local: member.localPort !== undefined,
+        keys: this.#health.stats.get(member.id)?.liveKeys ?? null,
+        share: this.#shares.get(member.id) ?? 0,
+      })),
+      move: this.#progress ?? null,
+    };
+  }
+
+  /** The ring(s) routing now: the current one, and the next during a move. */
+  rings(): { readonly current: HashRing; readonly next: HashRing | undefined } {
+    return { current: this.#routing.current, next: this.#routing.next };
+  }
+
+  memberUrl(id: string): string | undefined {
+    return this.#clients.get(id)?.url;
+  }
+
+  isAvailable(id: string): boolean {
+    return this.#clients.get(id)?.available ?? false;
+  }
+
+  /** Stops health checks, interrupts a running move (it resumes on restart), stops local nodes. */
+  async close(): Promise<void> {
+    this.#abort.abort();
+    await this.settled();
+    await this.#health.stop();
+    await this.#local?.stopAll();
+    await Promise.all([...this.#clients.values()].map((client) => client.close()));
+  }
+}
+
+export function membershipPath(dataDir: string): string {
+  return join(dataDir, 'distributor', 'membership.json');
+}

@@ -1,0 +1,124 @@
+import { readFile } from 'node:fs/promises';
+import { RingKvError } from '../errors.js';
+import { HashRing, type PlacementSettings } from '../ring/hash-ring.js';
+import { validateNodeId } from '../ring/ring-node.js';
+import { writeFileAtomically } from '../storage/atomic-file.js';
+
+/** A storage node in the cluster. */
+export interface Member {
+  readonly id: string;
+  /** Base URL, `http://host:port`. */
+  readonly url: string;
+  readonly weight: number;
+  /** Set when this distributor runs the node as a local process on this port. */
+  readonly localPort?: number;
+  /** `stopped` after POST /shutdown: still a member (its keys answer 503), not restarted. */
+  readonly desired: 'running' | 'stopped';
+}
+
+/** A membership change whose data move has started but not finished; resumed after a restart. */
+export interface PendingMove {
+  readonly kind: 'add' | 'remove';
+  readonly node: string;
+  /** Members after the move; the current members are the ones before it. */
+  readonly target: readonly Member[];
+  readonly startedAt: string;
+}
+
+/**
+ * What the distributor keeps in `<data-dir>/distributor/membership.json`: enough to bring back the same
+ * cluster after a restart, and to finish a move that was cut off.
+ */
+export interface Membership {
+  readonly format: 1;
+  readonly ringVersion: number;
+  readonly placement: PlacementSettings;
+  readonly replicas: number;
+  readonly members: readonly Member[];
+  readonly move: PendingMove | null;
+}
+
+export function ringOf(members: readonly Member[], placement: PlacementSettings): HashRing {
+  const options =
+    placement.kind === 'partitions' ? { partitions: placement.partitions } : { vnodes: placement.vnodes };
+  return new HashRing(
+    members.map((member) => ({ id: member.id, weight: member.weight })),
+    options,
+  );
+}
+
+function invalid(path: string, reason: string): RingKvError {
+  return new RingKvError('RINGKV_ERR_BAD_MEMBERSHIP_FILE', `${path}: ${reason}`);
+}
+
+function validMember(value: unknown, path: string): Member {
+  const member = value as Partial<Member> | null;
+  if (typeof member !== 'object' || member === null) throw invalid(path, 'a member is not an object');
+  validateNodeId(member.id);
+  if (typeof member.url !== 'string' || !/^https?:\/\/[^/]+$/.test(member.url))
+    throw invalid(path, `member ${member.id}: bad url`);
+  if (typeof member.weight !== 'number' || !(member.weight > 0))
+    throw invalid(path, `member ${member.id}: bad weight`);
+  if (
+    member.localPort !== undefined &&
+    !(Number.isInteger(member.localPort) && member.localPort > 0 && member.localPort < 65536)
+  ) {
+    throw invalid(path, `member ${member.id}: bad localPort`);
+  }
+  if (member.desired !== 'running' && member.desired !== 'stopped')
+    throw invalid(path, `member ${member.id}: bad desired state`);
+  return member as Member;
+}
+
+/** Checks a parsed membership file; throws RINGKV_ERR_BAD_MEMBERSHIP_FILE naming what is wrong. */
+export function validateMembership(value: unknown, path: string): Membership {
+  const state = value as Partial<Membership> | null;
+  if (typeof state !== 'object' || state === null || state.format !== 1)
+    throw invalid(path, 'not a format-1 membership file');
+  if (!Number.isInteger(state.ringVersion) || (state.ringVersion as number) < 1)
+    throw invalid(path, 'bad ringVersion');
+  if (!Number.isInteger(state.replicas) || (state.replicas as number) < 1)
+    throw invalid(path, 'bad replicas');
+  if (!Array.isArray(state.members)) throw invalid(path, 'members is not a list');
+  const members = state.members.map((member) => validMember(member, path));
+  const move = state.move ?? null;
+  if (move !== null) {
+    if ((move.kind !== 'add' && move.kind !== 'remove') || !Array.isArray(move.target))
+      throw invalid(path, 'bad pending move');
+    for (const member of move.target) validMember(member, path);
+  }
+  try {
+    ringOf(members, state.placement as PlacementSettings);
+  } catch (error) {
+    throw invalid(path, `members or placement do not form a ring: ${(error as Error).message}`);
+  }
+  return {
+    format: 1,
+    ringVersion: state.ringVersion!,
+    placement: state.placement!,
+    replicas: state.replicas!,
+    members,
+    move,
+  };
+}
+
+export async function loadMembership(path: string): Promise<Membership | undefined> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw error;
+  }
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    throw invalid(path, 'not JSON');
+  }
+  return validateMembership(parsed, path);
+}
+
+export function saveMembership(path: string, membership: Membership): Promise<void> {
+  return writeFileAtomically(path, `${JSON.stringify(membership, null, 2)}\n`);
+}

@@ -1,0 +1,48 @@
+import type { PositionRange } from '../node/protocol.js';
+import type { HashRing } from '../ring/hash-ring.js';
+
+/** One stream of a move: everything `source` sends to `targets`. */
+export interface CopyGroup {
+  readonly source: string;
+  readonly targets: readonly string[];
+  readonly ranges: readonly PositionRange[];
+}
+
+export interface MovePlan {
+  readonly copies: readonly CopyGroup[];
+  /** After the switch, what each node that stays a member no longer owns. */
+  readonly drops: ReadonlyMap<string, readonly PositionRange[]>;
+  /** Ranges whose preference lists change. */
+  readonly rangeCount: number;
+}
+
+/**
+ * Plans a move from `before` to `after` for `replicas` copies per key: every range whose preference list
+ * changes is copied from each node that held it to each node that newly holds it (versions make repeats and
+ * overlaps harmless, and copying from every old holder misses nothing one of them lacked), grouped so each
+ * source streams all its ranges for the same targets in one scan. Pure.
+ */
+export function planMove(before: HashRing, after: HashRing, replicas: number): MovePlan {
+  const moved = before.movedRanges(after, replicas);
+  const copies = new Map<string, { source: string; targets: string[]; ranges: PositionRange[] }>();
+  const drops = new Map<string, PositionRange[]>();
+  for (const range of moved) {
+    const span = { from: range.from, to: range.to };
+    const targets = range.after.filter((id) => !range.before.includes(id));
+    if (targets.length > 0) {
+      for (const source of range.before) {
+        const key = `${source}>${targets.join(',')}`;
+        const group = copies.get(key);
+        if (group === undefined) copies.set(key, { source, targets, ranges: [span] });
+        else group.ranges.push(span);
+      }
+    }
+    for (const id of range.before) {
+      if (range.after.includes(id) || !after.has(id)) continue;
+      const list = drops.get(id);
+      if (list === undefined) drops.set(id, [span]);
+      else list.push(span);
+    }
+  }
+  return { copies: [...copies.values()], drops, rangeCount: moved.length };
+}

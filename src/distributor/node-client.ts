@@ -1,0 +1,265 @@
+import { Pool } from 'undici';
+import { type ErrorCode, errorCatalog, RingKvError } from '../errors.js';
+import {
+  type BatchAnswer,
+  type CountAnswer,
+  type DeleteAnswer,
+  type DropAnswer,
+  NODE_SERVICE,
+  type NodeHealth,
+  type NodeStats,
+  type PositionRange,
+  RECORDS_CONTENT_TYPE,
+  TOMBSTONE_HEADER,
+  VERSION_HEADER,
+  type WriteAnswer,
+} from '../node/protocol.js';
+import { encodeRecordFrames, RecordFrameDecoder, type StoredRecord } from '../storage/record.js';
+import type { Version } from '../version/version.js';
+
+export interface NodeClientLimits {
+  /** Keep-alive connections to the node. */
+  readonly connections: number;
+  /** Requests in flight to the node at once; more answer 503 at once rather than queue without bound. */
+  readonly inFlightMax: number;
+  /** Time for the node to start answering, and between chunks of its answer. */
+  readonly timeoutMs: number;
+}
+
+/** A key read from one node: its value, its tombstone, or nothing. */
+export type NodeRead =
+  | {
+      readonly kind: 'found';
+      readonly version: Version;
+      readonly value: Buffer;
+      readonly contentType?: string;
+    }
+  | { readonly kind: 'tombstone'; readonly version: Version }
+  | { readonly kind: 'absent' };
+
+type Method = 'GET' | 'PUT' | 'DELETE' | 'POST' | 'HEAD';
+
+interface Exchange {
+  readonly status: number;
+  readonly headers: Record<string, string | string[] | undefined>;
+  readonly body: Buffer;
+}
+
+const FRAME_BYTES_MAX = 128 * 1024 * 1024;
+
+/** Moves ranges in the JSON form the node's scan, count and drop routes take. */
+function rangesJson(ranges: readonly PositionRange[]): string {
+  return JSON.stringify({ ranges: ranges.map(({ from, to }) => [from, to]) });
+}
+
+/**
+ * The distributor's connection to one storage node: a keep-alive pool, a bound on requests in flight, a
+ * timeout, and typed failures. Every failure names the node: RINGKV_ERR_NODE_UNAVAILABLE (down, refused,
+ * reset), RINGKV_ERR_NODE_TIMEOUT, RINGKV_ERR_NODE_ERROR (an answer that makes no sense), or the node's
+ * own error code when it refused a request for a reason of its own (full disk, a limit).
+ */
+export class NodeClient {
+  readonly id: string;
+  readonly url: string;
+  /** Kept current by the health monitor; requests to a node known to be down fail at once. */
+  available = true;
+  readonly #pool: Pool;
+  readonly #limits: NodeClientLimits;
+  #inFlight = 0;
+
+  constructor(id: string, url: string, limits: NodeClientLimits) {
+    this.id = id;
+    this.url = url;
+    this.#limits = limits;
+    this.#pool = new Pool(url, { connections: limits.connections, pipelining: 1, keepAliveTimeout: 10_000 });
+  }
+
+  get inFlight(): number {
+    return this.#inFlight;
+  }
+
+  #failure(code: ErrorCode, message: string): RingKvError {
+    return new RingKvError(code, `node ${this.id} (${this.url}): ${message}`, { node: this.id });
+  }
+
+  async #exchange(
+    method: Method,
+    path: string,
+    body?: string | Buffer,
+    headers?: Record<string, string>,
+    probe?: { readonly timeoutMs: number },
+  ): Promise<Exchange> {
+    if (!this.available && probe === undefined)
+      throw this.#failure('RINGKV_ERR_NODE_UNAVAILABLE', 'marked down by health checks');
+    const timeoutMs = probe?.timeoutMs ?? this.#limits.timeoutMs;
+    if (this.#inFlight >= this.#limits.inFlightMax) {
+      throw this.#failure('RINGKV_ERR_OVERLOADED', `${this.#limits.inFlightMax} requests already in flight`);
+    }
+    this.#inFlight++;
+    try {
+      const answer = await this.#pool.request({
+        method,
+        path,
+        ...(body !== undefined && { body }),
+        ...(headers !== undefined && { headers }),
+        headersTimeout: timeoutMs,
+        bodyTimeout: timeoutMs,
+      });
+      const data = Buffer.from(await answer.body.arrayBuffer());
+      return { status: answer.statusCode, headers: answer.headers, body: data };
+    } catch (error) {
+      throw this.#transportFailure(error, timeoutMs);
+    } finally {
+      this.#inFlight--;
+    }
+  }
+
+  #transportFailure(error: unknown, timeoutMs = this.#limits.timeoutMs): RingKvError {
+    if (error instanceof RingKvError) return error;
+    const code = (error as { code?: string }).code ?? '';
+    const message = (error as Error).message ?? String(error);
+    if (/TIMEOUT/.test(code))
+      return this.#failure('RINGKV_ERR_NODE_TIMEOUT', `no answer within ${timeoutMs} ms`);
+    return this.#failure('RINGKV_ERR_NODE_UNAVAILABLE', `${code || 'request failed'}: ${message}`);
+  }
+
+  /** Turns a node's `{ error, code }` answer into the same typed error, or a NODE_ERROR if it is not one. */
+  #refusal(exchange: Exchange): RingKvError {
+    try {
+      const body = JSON.parse(exchange.body.toString('utf8')) as { error?: string; code?: string };
+      if (typeof body.code === 'string' && body.code in errorCatalog) {
+        return new RingKvError(body.code as ErrorCode, `node ${this.id}: ${body.error ?? body.code}`, {
+          node: this.id,
+        });
+      }
+    } catch {}
+    return this.#failure('RINGKV_ERR_NODE_ERROR', `unexpected answer ${exchange.status}`);
+  }
+
+  #json<T>(exchange: Exchange): T {
+    if (exchange.status !== 200) throw this.#refusal(exchange);
+    try {
+      return JSON.parse(exchange.body.toString('utf8')) as T;
+    } catch {
+      throw this.#failure('RINGKV_ERR_NODE_ERROR', 'answered with malformed JSON');
+    }
+  }
+
+  static #keyPath(key: string): string {
+    return `/internal/kv/${encodeURIComponent(key)}`;
+  }
+
+  async read(key: string): Promise<NodeRead> {
+    const exchange = await this.#exchange('GET', NodeClient.#keyPath(key));
+    const version = exchange.headers[VERSION_HEADER];
+    if (exchange.status === 200 && typeof version === 'string') {
+      const contentType = exchange.headers['content-type'];
+      return typeof contentType === 'string'
+        ? { kind: 'found', version, value: exchange.body, contentType }
+        : { kind: 'found', version, value: exchange.body };
+    }
+    if (exchange.status === 404) {
+      return exchange.headers[TOMBSTONE_HEADER] === '1' && typeof version === 'string'
+        ? { kind: 'tombstone', version }
+        : { kind: 'absent' };
+    }
+    throw this.#refusal(exchange);
+  }
+
+  async put(key: string, version: Version, value: Buffer, contentType?: string): Promise<WriteAnswer> {
+    const headers: Record<string, string> = { [VERSION_HEADER]: version };
+    if (contentType !== undefined) headers['content-type'] = contentType;
+    return this.#json<WriteAnswer>(await this.#exchange('PUT', NodeClient.#keyPath(key), value, headers));
+  }
+
+  async delete(key: string, version: Version): Promise<DeleteAnswer> {
+    return this.#json<DeleteAnswer>(
+      await this.#exchange('DELETE', NodeClient.#keyPath(key), undefined, { [VERSION_HEADER]: version }),
+    );
+  }
+
+  async health(): Promise<NodeHealth> {
+    const health = this.#json<NodeHealth>(await this.#exchange('GET', '/internal/health'));
+    if (health.service !== NODE_SERVICE)
+      throw this.#failure('RINGKV_ERR_NOT_A_NODE', 'does not answer as a ringkv node');
+    return health;
+  }
+
+  /** The node's stats, asked even while it is marked down, with a short timeout: the health monitor's probe. */
+  async probe(timeoutMs: number): Promise<NodeStats> {
+    return this.#json<NodeStats>(
+      await this.#exchange('GET', '/internal/stats', undefined, undefined, { timeoutMs }),
+    );
+  }
+
+  async stats(): Promise<NodeStats> {
+    return this.#json<NodeStats>(await this.#exchange('GET', '/internal/stats'));
+  }
+
+  async applyBatch(records: readonly StoredRecord[]): Promise<BatchAnswer> {
+    const body = encodeRecordFrames(records);
+    return this.#json<BatchAnswer>(
+      await this.#exchange('POST', '/internal/batch', body, { 'content-type': RECORDS_CONTENT_TYPE }),
+    );
+  }
+
+  async count(ranges: readonly PositionRange[]): Promise<number> {
+    const answer = await this.#exchange('POST', '/internal/count', rangesJson(ranges), {
+      'content-type': 'application/json',
+    });
+    return this.#json<CountAnswer>(answer).count;
+  }
+
+  async drop(ranges: readonly PositionRange[]): Promise<number> {
+    const answer = await this.#exchange('POST', '/internal/drop', rangesJson(ranges), {
+      'content-type': 'application/json',
+    });
+    return this.#json<DropAnswer>(answer).dropped;
+  }
+
+  async shutdown(): Promise<void> {
+    this.#json<unknown>(await this.#exchange('POST', '/shutdown'));
+  }
+
+  /**
+   * Streams every record in `ranges` from the node, decoded incrementally, in batches as they arrive; the
+   * node reads on only as fast as this consumer takes them.
+   */
+  async *scan(ranges: readonly PositionRange[]): AsyncGenerator<StoredRecord[]> {
+    if (!this.available) throw this.#failure('RINGKV_ERR_NODE_UNAVAILABLE', 'marked down by health checks');
+    let answer: Awaited<ReturnType<Pool['request']>>;
+    try {
+      answer = await this.#pool.request({
+        method: 'POST',
+        path: '/internal/scan?batch=1000',
+        body: rangesJson(ranges),
+        headers: { 'content-type': 'application/json' },
+        headersTimeout: this.#limits.timeoutMs,
+        bodyTimeout: this.#limits.timeoutMs,
+      });
+    } catch (error) {
+      throw this.#transportFailure(error);
+    }
+    if (answer.statusCode !== 200) {
+      throw this.#refusal({
+        status: answer.statusCode,
+        headers: answer.headers,
+        body: Buffer.from(await answer.body.arrayBuffer()),
+      });
+    }
+    const decoder = new RecordFrameDecoder(FRAME_BYTES_MAX);
+    try {
+      for await (const chunk of answer.body) {
+        const records = decoder.push(chunk as Buffer);
+        if (records.length > 0) yield records;
+      }
+    } catch (error) {
+      throw this.#transportFailure(error);
+    }
+    decoder.end();
+  }
+
+  close(): Promise<void> {
+    return this.#pool.close();
+  }
+}

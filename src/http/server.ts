@@ -1,0 +1,106 @@
+import { once } from 'node:events';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { Logger } from 'pino';
+import { RingKvError } from '../errors.js';
+import { sendError } from './response.js';
+
+export interface GuardedServerOptions {
+  /** Handles one request; whatever it throws is answered as `{ error, code }`. */
+  readonly handle: (request: IncomingMessage, response: ServerResponse) => Promise<void>;
+  readonly logger: Logger;
+  /** What the server is, for messages: "this node", "the distributor". */
+  readonly name: string;
+  readonly inFlightMax: number;
+  readonly connectionsMax: number;
+  readonly bodyTimeoutMs: number;
+}
+
+export interface GuardedServer {
+  readonly server: Server;
+  readonly inFlight: number;
+  /**
+   * Stops accepting connections, answers requests on open ones with 503 RINGKV_ERR_SHUTTING_DOWN, waits up
+   * to `timeoutMs` for requests in flight, then closes every connection.
+   */
+  drain(timeoutMs: number): Promise<void>;
+}
+
+/**
+ * The node:http server every ringkv process uses: a bound on requests in flight (503 with Retry-After past
+ * it), on connections, on header size (16 KiB) and on time, JSON answers to malformed requests, and a drain
+ * for graceful shutdown.
+ */
+export function createGuardedServer(options: GuardedServerOptions): GuardedServer {
+  const { logger } = options;
+  let inFlight = 0;
+  let stopping = false;
+  let drained: (() => void) | undefined;
+  const server = createServer(
+    {
+      requestTimeout: options.bodyTimeoutMs * 3,
+      headersTimeout: 10_000,
+      keepAliveTimeout: 5_000,
+      noDelay: true,
+    },
+    (request, response) => {
+      if (stopping) {
+        sendError(
+          response,
+          new RingKvError('RINGKV_ERR_SHUTTING_DOWN', `${options.name} is shutting down`),
+          logger,
+        );
+        return;
+      }
+      if (inFlight >= options.inFlightMax) {
+        sendError(
+          response,
+          new RingKvError('RINGKV_ERR_OVERLOADED', `over ${options.inFlightMax} requests in flight`),
+          logger,
+        );
+        return;
+      }
+      inFlight++;
+      options
+        .handle(request, response)
+        .catch((error: unknown) => sendError(response, error, logger))
+        .finally(() => {
+          inFlight--;
+          if (inFlight === 0) drained?.();
+        });
+    },
+  );
+  server.maxConnections = options.connectionsMax;
+  server.on('clientError', (error: NodeJS.ErrnoException, socket) => {
+    if (!socket.writable) return;
+    const status = error.code === 'HPE_HEADER_OVERFLOW' ? 431 : 400;
+    const body = JSON.stringify({
+      error: `malformed request: ${error.code ?? error.message}`,
+      code: 'RINGKV_ERR_INVALID_ARGUMENT',
+    });
+    const reason = status === 431 ? 'Request Header Fields Too Large' : 'Bad Request';
+    socket.end(
+      `HTTP/1.1 ${status} ${reason}\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`,
+    );
+  });
+  return {
+    server,
+    get inFlight() {
+      return inFlight;
+    },
+    async drain(timeoutMs) {
+      stopping = true;
+      const closed = server.listening ? once(server, 'close') : Promise.resolve();
+      server.close();
+      server.closeIdleConnections();
+      if (inFlight > 0) {
+        await Promise.race([
+          new Promise<void>((resolve) => (drained = resolve)),
+          sleep(timeoutMs, undefined, { ref: false }),
+        ]);
+      }
+      server.closeAllConnections();
+      await closed;
+    },
+  };
+}

@@ -1,0 +1,29 @@
+import { open, rename } from 'node:fs/promises';
+import { dirname } from 'node:path';
+
+/**
+ * Moves a fully written and fsynced `temporary` file over `path`, then fsyncs the directory so the rename
+ * itself survives a crash: readers see the old file or the new one, never a mix.
+ */
+export async function replaceFile(temporary: string, path: string): Promise<void> {
+  await rename(temporary, path);
+  const directory = await open(dirname(path), 'r');
+  try {
+    await directory.sync();
+  } finally {
+    await directory.close();
+  }
+}
+
+/** Writes `text` to `path` atomically (temporary file, fsync, rename, directory fsync). */
+export async function writeFileAtomically(path: string, text: string): Promise<void> {
+  const temporary = `${path}.tmp-${process.pid}`;
+  const file = await open(temporary, 'w');
+  try {
+    await file.writeFile(text);
+    await file.sync();
+  } finally {
+    await file.close();
+  }
+  await replaceFile(temporary, path);
+}
