@@ -1,4 +1,4 @@
-/** Starts the processes a benchmark measures, pinned to CPU 0 when taskset exists, and pins itself to CPU 1. */
+/** Starts the processes a benchmark measures, optionally pinned to a CPU (when taskset exists). */
 import { execFileSync, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { createInterface } from 'node:readline';
@@ -28,10 +28,14 @@ export function pinSelf(cpu: number): string {
   return `servers on CPU 0, load generator on CPU ${cpu}`;
 }
 
-/** Runs `node <args>` and resolves when it prints a JSON line with `msg` equal to `ready` and a `port`. */
-export async function startServer(args: readonly string[], ready: string, cpu = 0): Promise<Server> {
-  const command = hasTaskset ? 'taskset' : process.execPath;
-  const fullArgs = hasTaskset ? ['-c', String(cpu), process.execPath, ...args] : [...args];
+/**
+ * Runs `node <args>` and resolves when it prints a JSON line with `msg` equal to `ready` and a `port`.
+ * With `cpu`, the process (and its children) are pinned to that CPU.
+ */
+export async function startServer(args: readonly string[], ready: string, cpu?: number): Promise<Server> {
+  const pinned = hasTaskset && cpu !== undefined;
+  const command = pinned ? 'taskset' : process.execPath;
+  const fullArgs = pinned ? ['-c', String(cpu), process.execPath, ...args] : [...args];
   const child = spawn(command, fullArgs, { stdio: ['ignore', 'pipe', 'inherit'] });
   const port = await new Promise<number>((resolve, reject) => {
     createInterface({ input: child.stdout! }).on('line', (line) => {
