@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { build, type Histogram } from 'hdr-histogram-js';
 import { Pool } from 'undici';
 import { type KeyDistribution, keyChooser, seededRandom } from './key-chooser.js';
@@ -23,6 +24,27 @@ export interface LoadSpec {
   readonly seed: number;
   /** Called once a second with that second's numbers. */
   readonly onTick?: (tick: LoadTick) => void;
+  /**
+   * Requests per second for all connections together (open loop): each connection sends on a fixed
+   * schedule, and latency counts from the scheduled time, so a stall is charged to every request it delayed
+   * (no coordinated omission). Without it, each connection sends as soon as its previous answer arrives.
+   */
+  readonly rate?: number;
+  /** Called for every answered request. */
+  readonly onSample?: (sample: LoadSample) => void;
+  /** Stops the run early. */
+  readonly signal?: AbortSignal;
+}
+
+export interface LoadSample {
+  /** When the request was (scheduled to be) sent, in ms since the run started. */
+  readonly atMs: number;
+  readonly latencyMicros: number;
+  readonly operation: Operation;
+  readonly key: string;
+  /** HTTP status, or 0 when the connection failed. */
+  readonly status: number;
+  readonly ok: boolean;
 }
 
 export interface LatencySummary {
@@ -125,16 +147,24 @@ export async function runLoad(spec: LoadSpec): Promise<LoadReport> {
     tickHistogram = newHistogram();
   }, 1000);
 
+  const interval = spec.rate === undefined ? 0 : (spec.connections * 1000) / spec.rate;
   const connection = async (index: number) => {
     const random = seededRandom(spec.seed * 7919 + index);
     const chooseKey = keyChooser(spec.keyDistribution, spec.keys, random);
     const limit = spec.requestsPerConnection ?? Number.POSITIVE_INFINITY;
-    for (let sent = 0; sent < limit && performance.now() < deadline; sent++) {
+    let scheduled = started + (interval * index) / spec.connections;
+    for (let sent = 0; sent < limit && performance.now() < deadline && !spec.signal?.aborted; sent++) {
+      if (interval > 0) {
+        const wait = scheduled - performance.now();
+        if (wait > 1) await sleep(wait);
+      }
       const draw = random();
       const operation: Operation =
         draw < spec.readFraction ? 'get' : draw < spec.readFraction + spec.deleteFraction ? 'del' : 'put';
-      const request = requestFor(spec.api, operation, `key${chooseKey()}`, value);
-      const begin = performance.now();
+      const key = `key${chooseKey()}`;
+      const request = requestFor(spec.api, operation, key, value);
+      const begin = interval > 0 ? scheduled : performance.now();
+      scheduled += interval;
       let status = 'transport';
       let ok = false;
       try {
@@ -152,6 +182,14 @@ export async function runLoad(spec: LoadSpec): Promise<LoadReport> {
         errorCodes[code] = (errorCodes[code] ?? 0) + 1;
       }
       const micros = Math.max(1, Math.round((performance.now() - begin) * 1000));
+      spec.onSample?.({
+        atMs: begin - started,
+        latencyMicros: micros,
+        operation,
+        key,
+        status: Number(status) || 0,
+        ok,
+      });
       histogram.recordValue(micros);
       tickHistogram.recordValue(micros);
       statuses[status] = (statuses[status] ?? 0) + 1;

@@ -8,7 +8,7 @@ import type { Version } from '../version/version.js';
 import { HealthMonitor } from './health-monitor.js';
 import { LocalNodes, portIsFree, removeNodeFiles } from './local-nodes.js';
 import { type Member, type Membership, type PendingMove, ringOf, saveMembership } from './membership.js';
-import { type MoveProgress, runMove } from './migration.js';
+import { type MoveProgress, type MoveSummary, runMove } from './migration.js';
 import { NodeClient, type NodeClientLimits, type NodeRead } from './node-client.js';
 
 /** Where and how this distributor runs nodes itself (`ringkv start`); absent for `ringkv distributor`. */
@@ -40,6 +40,12 @@ interface Routing {
 export interface WriteResult {
   readonly version: Version;
   readonly previous: 'live' | 'tombstone' | 'absent';
+}
+
+/** What an add or a remove did: the member, and what its move carried. */
+export interface ChangeResult {
+  readonly member: Member;
+  readonly moved: MoveSummary;
 }
 
 export type MemberStatus = 'up' | 'down' | 'joining' | 'leaving';
@@ -297,7 +303,7 @@ export class Cluster {
   }
 
   /** POST /add_server: a new local node on the next free port (the original behaviour). */
-  addLocalNode(weight = 1): Promise<Member> {
+  addLocalNode(weight = 1): Promise<ChangeResult> {
     const local = this.#options.local;
     if (local === undefined || this.#local === undefined) {
       throw new RingKvError(
@@ -322,7 +328,7 @@ export class Cluster {
   }
 
   /** POST /add_server?url=: a node that already runs elsewhere; it must answer as a ringkv node and be empty. */
-  addRemoteNode(url: string, weight = 1): Promise<Member> {
+  addRemoteNode(url: string, weight = 1): Promise<ChangeResult> {
     let parsed: URL;
     try {
       parsed = new URL(url);
@@ -371,21 +377,21 @@ export class Cluster {
     });
   }
 
-  async #join(member: Member): Promise<Member> {
+  async #join(member: Member): Promise<ChangeResult> {
     this.#client(member);
     await this.#health.check(this.#clients.get(member.id)!);
     const move: PendingMove = {
       kind: 'add',
       node: member.id,
+      phase: 'copying',
       target: [...this.#state.members, member],
       startedAt: new Date(this.#options.physicalNowMs()).toISOString(),
     };
-    await this.#execute(move);
-    return member;
+    return { member, moved: await this.#execute(move) };
   }
 
   /** POST /remove_server: moves the node's keys to their new owners, then stops it. */
-  removeNode(id: string): Promise<Member> {
+  removeNode(id: string): Promise<ChangeResult> {
     const member = this.findMember({ node: id });
     if (this.#state.members.length === 1 && this.#state.members[0]!.id === id) {
       throw new RingKvError(
@@ -397,26 +403,30 @@ export class Cluster {
       const move: PendingMove = {
         kind: 'remove',
         node: id,
+        phase: 'copying',
         target: this.#state.members.filter((other) => other.id !== id),
         startedAt: new Date(this.#options.physicalNowMs()).toISOString(),
       };
-      await this.#execute(move);
-      return member;
+      return { member, moved: await this.#execute(move) };
     });
   }
 
   /**
    * Moves data from the current members to `move.target` while requests keep flowing, then switches the
-   * ring. Recorded in the membership file first, so a crash at any point resumes here.
+   * ring. Recorded in the membership file before anything moves and again when the ring switches, so a crash
+   * at any point resumes where it was: copying again (copies are idempotent) or dropping.
    */
-  async #execute(move: PendingMove): Promise<void> {
+  async #execute(move: PendingMove): Promise<MoveSummary> {
     if (this.#state.move === null) await this.#save({ ...this.#state, move });
-    const before = this.#routing.current;
+    const copying = move.phase === 'copying';
+    const before = copying ? this.#routing.current : ringOf(move.previous ?? [], this.#state.placement);
     const after = ringOf(move.target, this.#state.placement);
     for (const member of move.target) this.#client(member);
-    this.#routing = { epoch: this.#routing.epoch + 1, current: before, next: after };
-    await this.#drainBefore(this.#routing.epoch);
-    const progress = await runMove({
+    if (copying) {
+      this.#routing = { epoch: this.#routing.epoch + 1, current: before, next: after };
+      await this.#drainBefore(this.#routing.epoch);
+    }
+    const summary = await runMove({
       before,
       after,
       replicas: this.#state.replicas,
@@ -424,27 +434,31 @@ export class Cluster {
       logger: this.#logger,
       signal: this.#abort.signal,
       describe: { kind: move.kind, node: move.node },
+      copy: copying,
       onProgress: (current) => {
         this.#progress = current;
       },
       switchRing: async () => {
+        const dropping: PendingMove = { ...move, phase: 'dropping', previous: this.#state.members };
         await this.#save({
           ...this.#state,
           members: move.target,
           ringVersion: this.#state.ringVersion + 1,
-          move: null,
+          move: dropping,
         });
         this.#routing = { epoch: this.#routing.epoch + 1, current: after, next: undefined };
         this.#shares = after.shares();
         await this.#drainBefore(this.#routing.epoch);
       },
     });
-    this.#progress = undefined;
     if (move.kind === 'remove') await this.#retire(move.node);
+    await this.#save({ ...this.#state, move: null });
+    this.#progress = undefined;
     this.#logger.info(
-      { ...progress, ringVersion: this.#state.ringVersion },
+      { ...summary, ringVersion: this.#state.ringVersion },
       `${move.kind} ${move.node}: done`,
     );
+    return summary;
   }
 
   async #retire(id: string): Promise<void> {
@@ -508,14 +522,15 @@ export class Cluster {
   #status(member: Member): MemberStatus {
     const move = this.#state.move;
     if (move?.kind === 'remove' && move.node === member.id) return 'leaving';
-    if (move?.kind === 'add' && move.node === member.id) return 'joining';
+    if (move?.kind === 'add' && move.phase === 'copying' && move.node === member.id) return 'joining';
     return member.desired === 'running' && this.#clients.get(member.id)?.available ? 'up' : 'down';
   }
 
   view(): ClusterView {
     const members = [...this.#state.members];
     const move = this.#state.move;
-    if (move?.kind === 'add') members.push(...move.target.filter((member) => member.id === move.node));
+    if (move?.kind === 'add' && move.phase === 'copying')
+      members.push(...move.target.filter((member) => member.id === move.node));
     return {
       distributor: this.#options.id,
       ringVersion: this.#state.ringVersion,

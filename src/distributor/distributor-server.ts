@@ -267,14 +267,14 @@ export async function buildDistributor(input: BuildDistributorOptions = {}): Pro
         expect('POST');
         const url = query.get('url');
         const weight = weightParameter(query);
-        const member =
+        const { member, moved } =
           url === undefined ? await cluster.addLocalNode(weight) : await cluster.addRemoteNode(url, weight);
-        return sendJson(response, 200, { message: 'Server added', ...describe(member) });
+        return sendJson(response, 200, { message: 'Server added', ...describe(member), moved });
       }
       case '/remove_server': {
         expect('POST');
-        const member = await cluster.removeNode(cluster.findMember(memberSelector(query)).id);
-        return sendJson(response, 200, { message: 'Server removed', ...describe(member) });
+        const { member, moved } = await cluster.removeNode(cluster.findMember(memberSelector(query)).id);
+        return sendJson(response, 200, { message: 'Server removed', ...describe(member), moved });
       }
       case '/shutdown': {
         expect('POST');

@@ -16,12 +16,18 @@ export interface Member {
   readonly desired: 'running' | 'stopped';
 }
 
-/** A membership change whose data move has started but not finished; resumed after a restart. */
+/**
+ * A membership change whose data move has started but not finished; resumed after a restart. While
+ * `copying`, the current members are the ones before the move and `target` the ones after. Once the ring has
+ * switched it is `dropping`: the members are the target and `previous` the ones before, whose old owners
+ * still have to drop what they gave up.
+ */
 export interface PendingMove {
   readonly kind: 'add' | 'remove';
   readonly node: string;
-  /** Members after the move; the current members are the ones before it. */
+  readonly phase: 'copying' | 'dropping';
   readonly target: readonly Member[];
+  readonly previous?: readonly Member[];
   readonly startedAt: string;
 }
 
@@ -83,9 +89,12 @@ export function validateMembership(value: unknown, path: string): Membership {
   const members = state.members.map((member) => validMember(member, path));
   const move = state.move ?? null;
   if (move !== null) {
-    if ((move.kind !== 'add' && move.kind !== 'remove') || !Array.isArray(move.target))
+    const phaseValid =
+      move.phase === 'copying' || (move.phase === 'dropping' && Array.isArray(move.previous));
+    if ((move.kind !== 'add' && move.kind !== 'remove') || !Array.isArray(move.target) || !phaseValid) {
       throw invalid(path, 'bad pending move');
-    for (const member of move.target) validMember(member, path);
+    }
+    for (const member of [...move.target, ...(move.previous ?? [])]) validMember(member, path);
   }
   try {
     ringOf(members, state.placement as PlacementSettings);

@@ -40,6 +40,8 @@ export interface RunMoveOptions {
   readonly onProgress: (progress: MoveProgress) => void;
   /** Called once every copy is in place: persist and route by the new ring, then wait out old requests. */
   readonly switchRing: () => Promise<void>;
+  /** False when resuming a move whose ring already switched: only the drops are left. */
+  readonly copy: boolean;
 }
 
 const BATCH_RECORDS = 1000;
@@ -128,6 +130,29 @@ export async function runMove(options: RunMoveOptions): Promise<MoveSummary> {
   }, 1000);
   report();
   try {
+    if (options.copy) await copyAndSwitch();
+    phase = 'dropping';
+    report();
+    for (const [id, ranges] of plan.drops) {
+      try {
+        await untilDone(() => client(id).drop(ranges), signal, failed(`dropping on ${id}`), DROP_ATTEMPTS);
+      } catch (error) {
+        // The move is complete; leftover copies only cost space on a node that no longer serves them.
+        logger.error({ node: id, err: error }, 'move: could not drop ranges the node gave up');
+      }
+    }
+  } finally {
+    clearInterval(ticker);
+  }
+  const final = snapshot();
+  return {
+    rangesMoved: final.rangesMoved,
+    keysMoved: final.keysMoved,
+    bytesMoved: final.bytesMoved,
+    seconds: (performance.now() - started) / 1000,
+  };
+
+  async function copyAndSwitch(): Promise<void> {
     for (const group of plan.copies) {
       keysTotal += await untilDone(
         () => client(group.source).count(group.ranges),
@@ -154,26 +179,7 @@ export async function runMove(options: RunMoveOptions): Promise<MoveSummary> {
     phase = 'switching';
     report();
     await options.switchRing();
-    phase = 'dropping';
-    report();
-    for (const [id, ranges] of plan.drops) {
-      try {
-        await untilDone(() => client(id).drop(ranges), signal, failed(`dropping on ${id}`), DROP_ATTEMPTS);
-      } catch (error) {
-        // The move is complete; leftover copies only cost space on a node that no longer serves them.
-        logger.error({ node: id, err: error }, 'move: could not drop ranges the node gave up');
-      }
-    }
-  } finally {
-    clearInterval(ticker);
   }
-  const final = snapshot();
-  return {
-    rangesMoved: final.rangesMoved,
-    keysMoved: final.keysMoved,
-    bytesMoved: final.bytesMoved,
-    seconds: (performance.now() - started) / 1000,
-  };
 }
 
 /** Streams one group's ranges from its source into its targets, one batch in flight while the next is read. */
