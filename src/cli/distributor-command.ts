@@ -14,6 +14,7 @@ interface DistributorCommandOptions {
   readonly vnodes?: number;
   readonly partitions?: number;
   readonly replicas: number;
+  readonly moveRate: number;
   readonly dataDir: string;
 }
 
@@ -42,6 +43,11 @@ export function distributorCommand(): Command {
         .argParser(integerOption(1, 1)),
     )
     .option('--data-dir <dir>', 'where the membership file lives', DISTRIBUTOR_DEFAULTS.dataDir)
+    .addOption(
+      new Option('--move-rate <keys/s>', 'speed limit of data moves when servers are added or removed')
+        .default(DISTRIBUTOR_DEFAULTS.moveKeysPerSecond)
+        .argParser(integerOption(100, 10_000_000)),
+    )
     .addHelpText(
       'after',
       '\nExamples:\n  ringkv distributor --port 5000 --node http://10.0.0.1:5001 --node http://10.0.0.2:5001\n  ringkv distributor --data-dir ./dist-data   # restart: members come from the membership file\n',
@@ -54,6 +60,7 @@ export function distributorCommand(): Command {
         dataDir: options.dataDir,
         nodes: options.node ?? [],
         replicas: options.replicas,
+        moveKeysPerSecond: options.moveRate,
         ...(options.id !== undefined && { id: options.id }),
         ...(options.vnodes !== undefined && { vnodes: options.vnodes }),
         ...(options.partitions !== undefined && { partitions: options.partitions }),

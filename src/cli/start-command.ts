@@ -13,8 +13,10 @@ interface StartOptions {
   readonly vnodes?: number;
   readonly partitions?: number;
   readonly replicas: number;
+  readonly moveRate: number;
   readonly dataDir: string;
   readonly engine: 'lmdb' | 'memory';
+  readonly snapshotInterval: number;
 }
 
 /** Prints where everything listens and one request to try. */
@@ -80,6 +82,16 @@ export function startCommand(): Command {
         .choices(['lmdb', 'memory'])
         .default('lmdb'),
     )
+    .addOption(
+      new Option('--snapshot-interval <seconds>', "seconds between the nodes' JSON snapshots, 0 = off")
+        .default(10)
+        .argParser(integerOption(0, 86_400)),
+    )
+    .addOption(
+      new Option('--move-rate <keys/s>', 'speed limit of data moves when servers are added or removed')
+        .default(DISTRIBUTOR_DEFAULTS.moveKeysPerSecond)
+        .argParser(integerOption(100, 10_000_000)),
+    )
     .addHelpText(
       'after',
       '\nExamples:\n  ringkv start\n  ringkv start --port 6000 --nodes 3 --data-dir /var/lib/ringkv\n',
@@ -92,7 +104,9 @@ export function startCommand(): Command {
         dataDir: options.dataDir,
         localNodes: options.nodes,
         engine: options.engine,
+        snapshotIntervalSeconds: options.snapshotInterval,
         replicas: options.replicas,
+        moveKeysPerSecond: options.moveRate,
         ...(options.vnodes !== undefined && { vnodes: options.vnodes }),
         ...(options.partitions !== undefined && { partitions: options.partitions }),
         logger,

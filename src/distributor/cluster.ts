@@ -16,6 +16,7 @@ export interface LocalNodeSettings {
   readonly host: string;
   readonly dataDir: string;
   readonly engine: EngineKind;
+  readonly snapshotIntervalSeconds: number;
 }
 
 export interface ClusterOptions {
@@ -26,6 +27,8 @@ export interface ClusterOptions {
   readonly nodeLimits: NodeClientLimits;
   readonly healthIntervalMs: number;
   readonly probeTimeoutMs: number;
+  /** Speed limit of data moves, keys per second. */
+  readonly moveKeysPerSecond: number;
   readonly logger: Logger;
   readonly physicalNowMs: () => number;
 }
@@ -179,6 +182,7 @@ export class Cluster {
       port: member.localPort,
       dataDir: local.dataDir,
       engine: local.engine,
+      snapshotIntervalSeconds: local.snapshotIntervalSeconds,
     });
   }
 
@@ -435,6 +439,7 @@ export class Cluster {
       signal: this.#abort.signal,
       describe: { kind: move.kind, node: move.node },
       copy: copying,
+      keysPerSecond: this.#options.moveKeysPerSecond,
       onProgress: (current) => {
         this.#progress = current;
       },

@@ -22,6 +22,8 @@ export interface DistributorOptions {
   readonly localNodes?: number;
   /** Engine of local nodes. Default lmdb. */
   readonly engine?: EngineKind;
+  /** Seconds between the JSON snapshots of local nodes; 0 = off. Default 10. */
+  readonly snapshotIntervalSeconds?: number;
   /** First start only: ring placement (see HashRing). Default 65536 partitions. */
   readonly partitions?: number;
   readonly vnodes?: number;
@@ -37,6 +39,11 @@ export interface DistributorOptions {
   readonly nodeInFlightMax?: number;
   /** Time a node gets to answer. Default 5000 ms. */
   readonly nodeTimeoutMs?: number;
+  /**
+   * Speed limit of data moves (add_server, remove_server), keys per second: a move shares the CPUs with the
+   * clients. Default 70,000.
+   */
+  readonly moveKeysPerSecond?: number;
   /** Health probes of each node, and their timeout. Default 400 ms each. */
   readonly healthIntervalMs?: number;
   readonly probeTimeoutMs?: number;
@@ -61,6 +68,7 @@ export const DISTRIBUTOR_DEFAULTS = {
   port: 5000,
   dataDir: './data',
   engine: 'lmdb' as EngineKind,
+  snapshotIntervalSeconds: 10,
   partitions: PARTITIONS_DEFAULT,
   replicas: 1,
   keyBytesMax: 1024,
@@ -68,6 +76,7 @@ export const DISTRIBUTOR_DEFAULTS = {
   nodeConnections: 32,
   nodeInFlightMax: 1024,
   nodeTimeoutMs: 5000,
+  moveKeysPerSecond: 70_000,
   healthIntervalMs: 400,
   probeTimeoutMs: 400,
   inFlightMax: 8192,
@@ -97,12 +106,14 @@ export function resolveDistributorOptions(options: unknown): ResolvedDistributor
   if (given.vnodes !== undefined && given.partitions !== undefined) {
     throw new RingKvError('RINGKV_ERR_INVALID_OPTION', 'set either partitions or vnodes, not both');
   }
+  integerInRange(merged.snapshotIntervalSeconds, 'snapshotIntervalSeconds', 0, 86_400);
   integerInRange(merged.replicas, 'replicas', 1, 1);
   integerInRange(merged.keyBytesMax, 'keyBytesMax', 1, 1900);
   integerInRange(merged.valueBytesMax, 'valueBytesMax', 1, 64 * 1024 * 1024);
   integerInRange(merged.nodeConnections, 'nodeConnections', 1, 4096);
   integerInRange(merged.nodeInFlightMax, 'nodeInFlightMax', 1, 1_000_000);
   integerInRange(merged.nodeTimeoutMs, 'nodeTimeoutMs', 10, 600_000);
+  integerInRange(merged.moveKeysPerSecond, 'moveKeysPerSecond', 100, 10_000_000);
   integerInRange(merged.healthIntervalMs, 'healthIntervalMs', 10, 60_000);
   integerInRange(merged.probeTimeoutMs, 'probeTimeoutMs', 10, 60_000);
   integerInRange(merged.inFlightMax, 'inFlightMax', 1, 1_000_000);

@@ -155,7 +155,12 @@ export async function buildDistributor(input: BuildDistributorOptions = {}): Pro
   const local: LocalNodeSettings | undefined =
     options.localNodes === undefined
       ? undefined
-      : { host: options.host, dataDir: options.dataDir, engine: options.engine };
+      : {
+          host: options.host,
+          dataDir: options.dataDir,
+          engine: options.engine,
+          snapshotIntervalSeconds: options.snapshotIntervalSeconds,
+        };
   const cluster = await Cluster.open(
     {
       id: options.id,
@@ -168,6 +173,7 @@ export async function buildDistributor(input: BuildDistributorOptions = {}): Pro
       },
       healthIntervalMs: options.healthIntervalMs,
       probeTimeoutMs: options.probeTimeoutMs,
+      moveKeysPerSecond: options.moveKeysPerSecond,
       logger,
       physicalNowMs,
     },

@@ -20,6 +20,7 @@ export interface LocalNodeSpec {
   readonly port: number;
   readonly dataDir: string;
   readonly engine: EngineKind;
+  readonly snapshotIntervalSeconds: number;
 }
 
 export interface LocalNodesOptions {
@@ -95,7 +96,7 @@ export class LocalNodes {
   }
 
   #spawn(entry: Supervised): void {
-    const { id, host, port, dataDir, engine } = entry.spec;
+    const { id, host, port, dataDir, engine, snapshotIntervalSeconds } = entry.spec;
     const args = [
       ...NODE_ARGS,
       'node',
@@ -109,6 +110,8 @@ export class LocalNodes {
       dataDir,
       '--engine',
       engine,
+      '--snapshot-interval',
+      String(snapshotIntervalSeconds),
     ];
     // Own process group: a terminal's Ctrl-C reaches only the distributor, which stops nodes in order.
     // The IPC channel closes if the distributor dies, even by SIGKILL, and the node then stops by itself.

@@ -1,7 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from 'pino';
 import type { HashRing } from '../ring/hash-ring.js';
-import type { StoredRecord } from '../storage/record.js';
 import { type CopyGroup, planMove } from './move-plan.js';
 import type { NodeClient } from './node-client.js';
 
@@ -26,6 +25,9 @@ export interface MoveSummary {
   readonly rangesMoved: number;
   readonly keysMoved: number;
   readonly bytesMoved: number;
+  /** Counting and copying, until the ring switched. */
+  readonly copySeconds: number;
+  /** The whole move, the old owners' drops included. */
   readonly seconds: number;
 }
 
@@ -42,10 +44,10 @@ export interface RunMoveOptions {
   readonly switchRing: () => Promise<void>;
   /** False when resuming a move whose ring already switched: only the drops are left. */
   readonly copy: boolean;
+  /** The copy's speed limit for the whole move, shared by its concurrent streams. */
+  readonly keysPerSecond: number;
 }
 
-const BATCH_RECORDS = 1000;
-const BATCH_BYTES = 1024 * 1024;
 const GROUPS_AT_ONCE = 2;
 const RETRY_MIN_MS = 250;
 const RETRY_MAX_MS = 5000;
@@ -73,20 +75,21 @@ async function untilDone<T>(
 }
 
 /**
- * Carries out a move: copies every range whose owners change from its old holders to its new ones (in
- * batches, one batch in flight while the next is read, so memory stays bounded), switches the ring, then has
- * the old owners that remain members drop what they gave up. Copies carry versions, so a retried or
- * overlapping copy never overwrites a newer write. A failed stream is retried from its start.
+ * Carries out a move: has every old holder of a range whose owners change push it straight to the new
+ * holders (node to node, in bounded batches), switches the ring, then has the old owners that remain members
+ * drop what they gave up. Copies carry versions, so a retried or overlapping copy never overwrites a newer
+ * write. A failed push is retried from its start.
  */
 export async function runMove(options: RunMoveOptions): Promise<MoveSummary> {
   const { clients, logger, signal } = options;
-  const plan = planMove(options.before, options.after, options.replicas);
+  const plan = await planMove(options.before, options.after, options.replicas);
   const started = performance.now();
   const startedAt = new Date().toISOString();
   let phase: MoveProgress['phase'] = 'counting';
   let keysTotal = 0;
   let rangesMoved = 0;
   let lastError: string | null = null;
+  let copySeconds = 0;
   const movedByGroup = new Map<CopyGroup, { keys: number; bytes: number }>();
   const client = (id: string) => {
     const found = clients.get(id);
@@ -133,6 +136,7 @@ export async function runMove(options: RunMoveOptions): Promise<MoveSummary> {
     if (options.copy) await copyAndSwitch();
     phase = 'dropping';
     report();
+    // One node at a time: dropping is background cleanup, and clients share the same CPUs.
     for (const [id, ranges] of plan.drops) {
       try {
         await untilDone(() => client(id).drop(ranges), signal, failed(`dropping on ${id}`), DROP_ATTEMPTS);
@@ -149,6 +153,7 @@ export async function runMove(options: RunMoveOptions): Promise<MoveSummary> {
     rangesMoved: final.rangesMoved,
     keysMoved: final.keysMoved,
     bytesMoved: final.bytesMoved,
+    copySeconds,
     seconds: (performance.now() - started) / 1000,
   };
 
@@ -167,7 +172,7 @@ export async function runMove(options: RunMoveOptions): Promise<MoveSummary> {
       for (let group = queue.shift(); group !== undefined; group = queue.shift()) {
         const current = group;
         await untilDone(
-          () => copyGroup(current, client, movedByGroup),
+          () => copyGroup(current, client, movedByGroup, options.keysPerSecond / GROUPS_AT_ONCE),
           signal,
           failed(`copying from ${current.source}`),
         );
@@ -179,40 +184,24 @@ export async function runMove(options: RunMoveOptions): Promise<MoveSummary> {
     phase = 'switching';
     report();
     await options.switchRing();
+    copySeconds = (performance.now() - started) / 1000;
   }
 }
 
-/** Streams one group's ranges from its source into its targets, one batch in flight while the next is read. */
+/** Has the group's source push its ranges straight to the targets; the data does not pass through here. */
 async function copyGroup(
   group: CopyGroup,
   client: (id: string) => NodeClient,
   movedByGroup: Map<CopyGroup, { keys: number; bytes: number }>,
+  keysPerSecond: number,
 ): Promise<void> {
   const moved = { keys: 0, bytes: 0 };
   movedByGroup.set(group, moved);
-  const targets = group.targets.map(client);
-  let sending: Promise<void> = Promise.resolve();
-  const send = async (records: StoredRecord[], bytes: number) => {
-    await sending;
-    sending = Promise.all(targets.map((target) => target.applyBatch(records))).then(() => {
-      moved.keys += records.length;
-      moved.bytes += bytes;
-    });
-    sending.catch(() => {}); // surfaced by the next await of `sending`
-  };
-  let batch: StoredRecord[] = [];
-  let bytes = 0;
-  for await (const records of client(group.source).scan(group.ranges)) {
-    for (const record of records) {
-      batch.push(record);
-      bytes += record.key.length + (record.value?.length ?? 0) + record.version.length;
-      if (batch.length >= BATCH_RECORDS || bytes >= BATCH_BYTES) {
-        await send(batch, bytes);
-        batch = [];
-        bytes = 0;
-      }
-    }
-  }
-  if (batch.length > 0) await send(batch, bytes);
-  await sending;
+  const targets = group.targets.map((id) => client(id).url);
+  const total = await client(group.source).push(group.ranges, targets, keysPerSecond, (progress) => {
+    moved.keys = progress.keys;
+    moved.bytes = progress.bytes;
+  });
+  moved.keys = total.keys;
+  moved.bytes = total.bytes;
 }

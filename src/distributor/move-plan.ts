@@ -1,7 +1,10 @@
 import type { PositionRange } from '../node/protocol.js';
-import type { HashRing } from '../ring/hash-ring.js';
+import type { HashRing, MovedRange } from '../ring/hash-ring.js';
+import { RING_SIZE } from '../ring/placement.js';
 
 /** One stream of a move: everything `source` sends to `targets`. */
+const PLAN_SLICES = 16;
+
 export interface CopyGroup {
   readonly source: string;
   readonly targets: readonly string[];
@@ -20,10 +23,16 @@ export interface MovePlan {
  * Plans a move from `before` to `after` for `replicas` copies per key: every range whose preference list
  * changes is copied from each node that held it to each node that newly holds it (versions make repeats and
  * overlaps harmless, and copying from every old holder misses nothing one of them lacked), grouped so each
- * source streams all its ranges for the same targets in one scan. Pure.
+ * source streams all its ranges for the same targets in one scan. Depends only on its inputs.
  */
-export function planMove(before: HashRing, after: HashRing, replicas: number): MovePlan {
-  const moved = before.movedRanges(after, replicas);
+export async function planMove(before: HashRing, after: HashRing, replicas: number): Promise<MovePlan> {
+  // In slices, yielding in between: planning 65,536 partitions must not stall the distributor's requests.
+  const moved: MovedRange[] = [];
+  for (let slice = 0; slice < PLAN_SLICES; slice++) {
+    const window = { from: (slice * RING_SIZE) / PLAN_SLICES, to: ((slice + 1) * RING_SIZE) / PLAN_SLICES };
+    moved.push(...before.movedRanges(after, replicas, window));
+    await new Promise((resolve) => setImmediate(resolve));
+  }
   const copies = new Map<string, { source: string; targets: string[]; ranges: PositionRange[] }>();
   const drops = new Map<string, PositionRange[]>();
   for (const range of moved) {

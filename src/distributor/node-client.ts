@@ -14,7 +14,8 @@ import {
   VERSION_HEADER,
   type WriteAnswer,
 } from '../node/protocol.js';
-import { encodeRecordFrames, RecordFrameDecoder, type StoredRecord } from '../storage/record.js';
+import type { PushProgress } from '../node/push.js';
+import { encodeRecordFrames, type StoredRecord } from '../storage/record.js';
 import type { Version } from '../version/version.js';
 
 export interface NodeClientLimits {
@@ -45,7 +46,8 @@ interface Exchange {
   readonly body: Buffer;
 }
 
-const FRAME_BYTES_MAX = 128 * 1024 * 1024;
+/** A push answers a line per batch; this long without one means it is stuck. */
+const PUSH_IDLE_TIMEOUT_MS = 60_000;
 
 /** Moves ranges in the JSON form the node's scan, count and drop routes take. */
 function rangesJson(ranges: readonly PositionRange[]): string {
@@ -222,20 +224,25 @@ export class NodeClient {
   }
 
   /**
-   * Streams every record in `ranges` from the node, decoded incrementally, in batches as they arrive; the
-   * node reads on only as fast as this consumer takes them.
+   * Has the node push every record of `ranges` straight to `targets` (node base urls), hearing the running
+   * totals as batches land. Resolves with the totals; throws the node's error if the push fails midway.
    */
-  async *scan(ranges: readonly PositionRange[]): AsyncGenerator<StoredRecord[]> {
+  async push(
+    ranges: readonly PositionRange[],
+    targets: readonly string[],
+    keysPerSecond: number,
+    onProgress: (progress: PushProgress) => void,
+  ): Promise<PushProgress> {
     if (!this.available) throw this.#failure('RINGKV_ERR_NODE_UNAVAILABLE', 'marked down by health checks');
     let answer: Awaited<ReturnType<Pool['request']>>;
     try {
       answer = await this.#pool.request({
         method: 'POST',
-        path: '/internal/scan?batch=1000',
-        body: rangesJson(ranges),
+        path: '/internal/push',
+        body: JSON.stringify({ ranges: ranges.map(({ from, to }) => [from, to]), targets, keysPerSecond }),
         headers: { 'content-type': 'application/json' },
         headersTimeout: this.#limits.timeoutMs,
-        bodyTimeout: this.#limits.timeoutMs,
+        bodyTimeout: PUSH_IDLE_TIMEOUT_MS,
       });
     } catch (error) {
       throw this.#transportFailure(error);
@@ -247,16 +254,27 @@ export class NodeClient {
         body: Buffer.from(await answer.body.arrayBuffer()),
       });
     }
-    const decoder = new RecordFrameDecoder(FRAME_BYTES_MAX);
+    let pending = '';
     try {
       for await (const chunk of answer.body) {
-        const records = decoder.push(chunk as Buffer);
-        if (records.length > 0) yield records;
+        pending += (chunk as Buffer).toString('utf8');
+        for (let newline = pending.indexOf('\n'); newline !== -1; newline = pending.indexOf('\n')) {
+          const line = JSON.parse(pending.slice(0, newline)) as PushProgress & {
+            done?: true;
+            error?: string;
+            code?: string;
+          };
+          pending = pending.slice(newline + 1);
+          if (line.error !== undefined)
+            throw this.#refusal({ status: 500, headers: {}, body: Buffer.from(JSON.stringify(line)) });
+          if (line.done) return { keys: line.keys, bytes: line.bytes };
+          onProgress(line);
+        }
       }
     } catch (error) {
-      throw this.#transportFailure(error);
+      throw error instanceof RingKvError ? error : this.#transportFailure(error);
     }
-    decoder.end();
+    throw this.#failure('RINGKV_ERR_NODE_ERROR', 'the push ended without a result');
   }
 
   close(): Promise<void> {

@@ -1,5 +1,4 @@
 import { isUtf8 } from 'node:buffer';
-import { once } from 'node:events';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { RingKvError } from '../errors.js';
 import { checkValueSize, keyBytes, keyNotFound, storedContentType } from '../http/kv-api.js';
@@ -23,6 +22,7 @@ import {
   VERSION_HEADER,
   type WriteAnswer,
 } from './protocol.js';
+import { pushRanges } from './push.js';
 
 const SCAN_BATCH_DEFAULT = 1000;
 const SCAN_BATCH_MAX = 10_000;
@@ -55,7 +55,11 @@ async function rangesBody(context: NodeContext, request: IncomingMessage): Promi
       'the body must be JSON: { "ranges": [[from, to], ...] }',
     );
   }
-  const ranges = (parsed as { ranges?: unknown } | null)?.ranges;
+  return validRanges((parsed as { ranges?: unknown } | null)?.ranges);
+}
+
+/** `[[from, to], ...]`, each 0 <= from <= to <= 2^32, at most RANGES_MAX of them. */
+function validRanges(ranges: unknown): PositionRange[] {
   const valid =
     Array.isArray(ranges) &&
     ranges.length <= RANGES_MAX &&
@@ -86,6 +90,17 @@ function positionParameter(query: Map<string, string>, name: string, fallback: n
     throw new RingKvError('RINGKV_ERR_INVALID_ARGUMENT', `${name} must be an integer in [0, 2^32]`);
   }
   return value;
+}
+
+/** Waits until the socket drains or closes, removing both listeners afterwards (no leak per wait). */
+function drainOrClose(response: ServerResponse): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      response.off('drain', done).off('close', done);
+      resolve();
+    };
+    response.on('drain', done).on('close', done);
+  });
 }
 
 export function health(context: NodeContext, stopping: boolean): NodeHealth {
@@ -178,6 +193,7 @@ async function batch(
   if (records.length > batchRecordsMax) {
     throw new RingKvError('RINGKV_ERR_BODY_TOO_LARGE', `a batch holds at most ${batchRecordsMax} records`);
   }
+  let newest = '';
   for (const record of records) {
     if (record.key.length === 0 || record.key.length > keyBytesMax || !isUtf8(record.key)) {
       throw new RingKvError(
@@ -186,8 +202,10 @@ async function batch(
       );
     }
     if (record.value !== null) checkValueSize(record.value, valueBytesMax);
-    context.clock.observe(record.version);
+    if (record.version > newest) newest = record.version;
   }
+  // Versions order as strings: observing the newest covers them all (and refuses it if it is from the future).
+  if (newest !== '') context.clock.observe(newest);
   const outcomes = await context.engine.apply(records);
   const applied = outcomes.filter((outcome) => outcome === 'applied').length;
   sendJson(response, 200, { applied, stale: outcomes.length - applied } satisfies BatchAnswer);
@@ -224,12 +242,70 @@ async function scan(
   for (const { from, to } of ranges) {
     for await (const records of context.engine.scan(from, to, batchSize)) {
       if (response.destroyed) return;
-      if (!response.write(encodeRecordFrames(records))) {
-        await Promise.race([once(response, 'drain'), once(response, 'close')]);
-      }
+      if (!response.write(encodeRecordFrames(records))) await drainOrClose(response);
     }
   }
   response.end();
+}
+
+const PUSH_TARGETS_MAX = 16;
+
+/**
+ * Pushes ranges straight to other nodes (a migration step). Answers 200 at once and streams one JSON line
+ * of running totals per delivered batch, then `{"done":true,...}`, or an `{"error","code"}` line if the push
+ * fails midway. Stops if the caller goes away.
+ */
+async function push(context: NodeContext, request: IncomingMessage, response: ServerResponse): Promise<void> {
+  const body = await readBody(request, {
+    bytesMax: RANGES_BODY_BYTES_MAX,
+    tooLargeCode: 'RINGKV_ERR_BODY_TOO_LARGE',
+    timeoutMs: context.options.bodyTimeoutMs,
+  });
+  let parsed: { ranges?: unknown; targets?: unknown; keysPerSecond?: unknown };
+  try {
+    parsed = JSON.parse(body.toString('utf8')) as typeof parsed;
+  } catch {
+    throw new RingKvError(
+      'RINGKV_ERR_INVALID_ARGUMENT',
+      'the body must be JSON: { "ranges": [...], "targets": [url, ...], "keysPerSecond": n }',
+    );
+  }
+  const ranges = validRanges(parsed.ranges);
+  const targets = parsed.targets;
+  const rate = parsed.keysPerSecond;
+  if (typeof rate !== 'number' || !Number.isFinite(rate) || rate < 1 || rate > 10_000_000) {
+    throw new RingKvError('RINGKV_ERR_INVALID_ARGUMENT', 'keysPerSecond must be a number in [1, 10000000]');
+  }
+  const targetsValid =
+    Array.isArray(targets) &&
+    targets.length > 0 &&
+    targets.length <= PUSH_TARGETS_MAX &&
+    targets.every((url) => typeof url === 'string' && /^https?:\/\/[^/?#]+$/.test(url));
+  if (!targetsValid) {
+    throw new RingKvError(
+      'RINGKV_ERR_INVALID_ARGUMENT',
+      `targets must be 1-${PUSH_TARGETS_MAX} node base urls (http://host:port)`,
+    );
+  }
+  const abort = new AbortController();
+  response.on('close', () => abort.abort());
+  response.writeHead(200, { 'content-type': 'application/x-ndjson' });
+  try {
+    const total = await pushRanges(
+      context.engine,
+      ranges,
+      targets as string[],
+      rate,
+      (progress) => response.write(`${JSON.stringify(progress)}\n`),
+      abort.signal,
+    );
+    response.end(`${JSON.stringify({ done: true, ...total })}\n`);
+  } catch (error) {
+    const failure =
+      error instanceof RingKvError ? error : new RingKvError('RINGKV_ERR_INTERNAL', (error as Error).message);
+    if (!abort.signal.aborted) context.logger.warn({ err: error }, 'push failed');
+    response.end(`${JSON.stringify(failure.toJSON())}\n`);
+  }
 }
 
 export async function internalRoute(
@@ -260,17 +336,23 @@ export async function internalRoute(
     case 'scan':
       if (request.method !== 'POST') expect('GET');
       return scan(context, request, parseQuery(query), response);
+    case 'push':
+      expect('POST');
+      return push(context, request, response);
     case 'count': {
       expect('POST');
       const ranges = await rangesBody(context, request);
-      const count = ranges.reduce((sum, { from, to }) => sum + context.engine.countRange(from, to), 0);
+      let count = 0;
+      for (const [index, { from, to }] of ranges.entries()) {
+        count += context.engine.countRange(from, to);
+        // Thousands of ranges take a while: let requests in between.
+        if (index % 200 === 199) await new Promise((resolve) => setImmediate(resolve));
+      }
       return sendJson(response, 200, { count } satisfies CountAnswer);
     }
     case 'drop': {
       expect('POST');
-      let dropped = 0;
-      for (const { from, to } of await rangesBody(context, request))
-        dropped += await context.engine.dropRange(from, to);
+      const dropped = await context.engine.dropRanges(await rangesBody(context, request));
       context.logger.info({ dropped }, 'dropped ranges this node no longer owns');
       return sendJson(response, 200, { dropped } satisfies DropAnswer);
     }

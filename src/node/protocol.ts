@@ -39,11 +39,8 @@ export interface DeleteAnswer extends WriteAnswer {
   readonly previous: 'live' | 'tombstone' | 'absent';
 }
 
-/** Positions [from, to); the JSON body of scan, count and drop is `{ "ranges": [[from, to], ...] }`. */
-export interface PositionRange {
-  readonly from: number;
-  readonly to: number;
-}
+/** The JSON body of scan, count and drop is `{ "ranges": [[from, to], ...] }`, positions [from, to). */
+export type { PositionRange } from '../storage/engine.js';
 
 export interface CountAnswer {
   readonly count: number;

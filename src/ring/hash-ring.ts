@@ -39,6 +39,7 @@ const VNODES_MAX = 10_000;
 const TOKENS_MAX = 1 << 22;
 /** Rankings up to this depth are cached per segment; replication factors are far smaller. */
 const RANK_CACHE_DEPTH = 8;
+const FULL_RING = { from: 0, to: RING_SIZE } as const;
 
 function settingsFrom(options: unknown): PlacementSettings {
   assertPlainObject(options, 'HashRing options');
@@ -203,15 +204,23 @@ export class HashRing {
   /**
    * The plan a data migration follows: every range [from, to) whose first `n` preference-list entries
    * differ between this ring and `next`, with both lists, in position order. Adjacent ranges with the
-   * same change are merged; ranges never wrap. Lists are shortened to the members a ring has.
+   * same change are merged; ranges never wrap. Lists are shortened to the members a ring has. With
+   * `window`, only positions in [window.from, window.to) are planned, so a caller can plan a big ring in
+   * slices and stay responsive in between.
    */
-  movedRanges(next: HashRing, n = 1): MovedRange[] {
+  movedRanges(
+    next: HashRing,
+    n = 1,
+    window: { readonly from: number; readonly to: number } = FULL_RING,
+  ): MovedRange[] {
     integerInRange(n, 'n', 1, RING_NODES_MAX, 'RINGKV_ERR_INVALID_ARGUMENT');
+    integerInRange(window.from, 'window.from', 0, RING_SIZE - 1, 'RINGKV_ERR_INVALID_ARGUMENT');
+    integerInRange(window.to, 'window.to', window.from + 1, RING_SIZE, 'RINGKV_ERR_INVALID_ARGUMENT');
     const moved: MovedRange[] = [];
-    const boundaries = HashRing.#mergedStarts(this.#segmentStarts(), next.#segmentStarts());
+    const boundaries = HashRing.#mergedStarts(this.#segmentStarts(), next.#segmentStarts(), window);
     for (let i = 0; i < boundaries.length; i++) {
       const from = boundaries[i]!;
-      const to = boundaries[i + 1] ?? RING_SIZE;
+      const to = boundaries[i + 1] ?? window.to;
       const before = this.#listAt(from, n);
       const after = next.#listAt(from, n);
       if (sameList(before, after)) continue;
@@ -230,11 +239,20 @@ export class HashRing {
     return moved;
   }
 
-  /** The sorted union, without repeats, of two rings' segment starts. */
-  static #mergedStarts(a: Float64Array, b: Float64Array): Float64Array {
-    const all = new Float64Array(a.length + b.length);
-    all.set(a);
-    all.set(b, a.length);
+  /** The sorted union, without repeats, of two rings' segment starts within [window.from, window.to), and window.from. */
+  static #mergedStarts(
+    a: Float64Array,
+    b: Float64Array,
+    window: { readonly from: number; readonly to: number },
+  ): Float64Array {
+    const inside = (starts: Float64Array) =>
+      starts.filter((start) => start > window.from && start < window.to);
+    const left = inside(a);
+    const right = inside(b);
+    const all = new Float64Array(1 + left.length + right.length);
+    all[0] = window.from;
+    all.set(left, 1);
+    all.set(right, 1 + left.length);
     all.sort();
     let unique = 0;
     for (let i = 0; i < all.length; i++) {
@@ -252,7 +270,10 @@ export class HashRing {
 
   #listAt(position: number, n: number): string[] {
     const length = Math.min(n, this.#ids.length);
-    return length === 0 ? [] : this.#rankIds(this.#placement.segmentOf(position), length);
+    if (length === 0) return [];
+    // The owner alone needs no ranking: the placement's owner table answers at once.
+    if (length === 1) return [this.#ids[this.#placement.ownerAt(position)]!];
+    return this.#rankIds(this.#placement.segmentOf(position), length);
   }
 
   /** The fraction of the position space each member owns (as first in the preference list). */

@@ -1,5 +1,11 @@
 import type { StoredRecord } from './record.js';
 
+/** Ring positions [from, to). */
+export interface PositionRange {
+  readonly from: number;
+  readonly to: number;
+}
+
 export type EngineKind = 'lmdb' | 'memory';
 
 /** `applied`: the write is now the key's state. `stale`: the stored version is as new or newer; nothing changed. */
@@ -35,10 +41,10 @@ export interface StorageEngine {
   /** How many records (tombstones included) have positions in [from, to). */
   countRange(from: number, to: number): number;
   /**
-   * Physically removes every record in [from, to), tombstones included, leaving no trace: for a node that
-   * no longer owns the range after a migration. Returns how many records were removed.
+   * Physically removes every record in the ranges [from, to), tombstones included, leaving no trace: for a
+   * node that no longer owns them after a migration. Returns how many records were removed.
    */
-  dropRange(from: number, to: number): Promise<number>;
+  dropRanges(ranges: readonly PositionRange[]): Promise<number>;
   /** Drops tombstones deleted before `deletedBeforeWallMs` (by their version's wall time); returns how many. */
   purgeTombstones(deletedBeforeWallMs: number): Promise<number>;
   stats(): EngineStats;

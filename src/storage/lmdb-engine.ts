@@ -2,7 +2,7 @@ import { type Database, open, type RootDatabase } from 'lmdb';
 import { RingKvError } from '../errors.js';
 import { RING_SIZE } from '../ring/placement.js';
 import { type Version, wallMsOf } from '../version/version.js';
-import type { EngineStats, StorageEngine, WriteOutcome } from './engine.js';
+import type { EngineStats, PositionRange, StorageEngine, WriteOutcome } from './engine.js';
 import { compositeKey, positionPrefix, successor } from './keys.js';
 import { decodeRecordBody, encodeRecordBody, type StoredRecord } from './record.js';
 
@@ -22,6 +22,7 @@ interface KeyState {
 
 const EMPTY = Buffer.alloc(0);
 const TOMBSTONE_FLAG = 1;
+const DROP_BATCH = 2000;
 
 /** Tombstone index key: `[deleted-at wall ms, u48 big-endian][composite key]`, so purges read oldest first. */
 function tombstoneIndexKey(version: Version, composite: Buffer): Buffer {
@@ -159,29 +160,35 @@ export class LmdbEngine implements StorageEngine {
       : this.#records.getKeysCount({ start, end: positionPrefix(to) });
   }
 
-  async dropRange(from: number, to: number): Promise<number> {
+  async dropRanges(ranges: readonly PositionRange[]): Promise<number> {
     this.#assertOpen();
-    const end = to >= RING_SIZE ? undefined : positionPrefix(to);
-    const start = positionPrefix(from);
     let dropped = 0;
-    for (;;) {
-      const removals: Promise<boolean>[] = [];
+    let removals: Promise<boolean>[] = [];
+    // One flush per DROP_BATCH removals, not per range: a move can hand over thousands of small ranges.
+    const settle = async () => {
+      await Promise.all(removals);
+      await this.#root.flushed;
+      removals = [];
+      // Background work on a serving node: let requests in between batches.
+      await new Promise((resolve) => setImmediate(resolve));
+    };
+    for (const { from, to } of ranges) {
+      const end = to >= RING_SIZE ? undefined : positionPrefix(to);
       const range = this.#records.getRange(
-        end === undefined ? { start, limit: 1000 } : { start, end, limit: 1000 },
+        end === undefined ? { start: positionPrefix(from) } : { start: positionPrefix(from), end },
       );
       for (const { key: composite, value: body } of range) {
-        const id = composite.toString('latin1');
         const version = body.toString('latin1', 2, 2 + body[1]!);
         if ((body[0]! & TOMBSTONE_FLAG) !== 0)
           removals.push(this.#tombstones.remove(tombstoneIndexKey(version, composite)));
         removals.push(this.#records.remove(composite));
-        this.#inFlight.delete(id);
+        this.#inFlight.delete(composite.toString('latin1'));
         dropped++;
       }
-      if (removals.length === 0) return dropped;
-      await Promise.all(removals);
-      await this.#root.flushed;
+      if (removals.length >= DROP_BATCH) await settle();
     }
+    await settle();
+    return dropped;
   }
 
   async purgeTombstones(deletedBeforeWallMs: number): Promise<number> {

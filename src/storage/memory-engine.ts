@@ -1,6 +1,6 @@
 import { RING_SIZE } from '../ring/placement.js';
 import { wallMsOf } from '../version/version.js';
-import type { EngineStats, StorageEngine, WriteOutcome } from './engine.js';
+import type { EngineStats, PositionRange, StorageEngine, WriteOutcome } from './engine.js';
 import { compositeKey, positionPrefix } from './keys.js';
 import type { StoredRecord } from './record.js';
 
@@ -85,17 +85,22 @@ export class MemoryEngine implements StorageEngine {
     return Math.max(0, end - lowerBound(sorted, positionPrefix(from).toString('latin1')));
   }
 
-  async dropRange(from: number, to: number): Promise<number> {
+  async dropRanges(ranges: readonly PositionRange[]): Promise<number> {
     this.#assertOpen();
     const sorted = this.#sortedKeys();
-    const end = to >= RING_SIZE ? sorted.length : lowerBound(sorted, positionPrefix(to).toString('latin1'));
-    const start = lowerBound(sorted, positionPrefix(from).toString('latin1'));
-    for (let index = start; index < end; index++) {
-      this.#account(this.#records.get(sorted[index]!), -1);
-      this.#records.delete(sorted[index]!);
+    let dropped = 0;
+    for (const { from, to } of ranges) {
+      const end = to >= RING_SIZE ? sorted.length : lowerBound(sorted, positionPrefix(to).toString('latin1'));
+      for (let index = lowerBound(sorted, positionPrefix(from).toString('latin1')); index < end; index++) {
+        const record = this.#records.get(sorted[index]!);
+        if (record === undefined) continue;
+        this.#account(record, -1);
+        this.#records.delete(sorted[index]!);
+        dropped++;
+      }
     }
-    if (end > start) this.#sortedIsCurrent = false;
-    return Math.max(0, end - start);
+    if (dropped > 0) this.#sortedIsCurrent = false;
+    return dropped;
   }
 
   #sortedKeys(): string[] {

@@ -55,6 +55,8 @@ export async function writeSnapshot(engine: StorageEngine, path: string): Promis
           chunk = '';
         }
       }
+      // Let requests in between batches: a snapshot is background work on a serving node.
+      await new Promise((resolve) => setImmediate(resolve));
     }
     await file.write(`${chunk}${keys === 0 ? '' : '\n'}}\n`);
     await file.sync();
@@ -168,13 +170,22 @@ export class SnapshotScheduler {
     this.#onError = options.onError;
   }
 
-  /** `intervalMs` 0 turns periodic snapshots off. `writtenAtChange` is the engine change count already on disk. */
+  /**
+   * `intervalMs` 0 turns periodic snapshots off. `writtenAtChange` is the engine change count already on disk.
+   * The first snapshot comes at a random point within the first interval, so nodes started together do not
+   * all write theirs in the same second.
+   */
   start(intervalMs: number, writtenAtChange: number): void {
     this.#writtenAtChange = writtenAtChange;
-    if (intervalMs > 0) this.#timer = setInterval(() => void this.flush(), intervalMs).unref();
+    if (intervalMs <= 0) return;
+    this.#timer = setTimeout(() => {
+      void this.flush();
+      this.#timer = setInterval(() => void this.flush(), intervalMs).unref();
+    }, Math.random() * intervalMs).unref();
   }
 
   stop(): void {
+    clearTimeout(this.#timer);
     clearInterval(this.#timer);
   }
 

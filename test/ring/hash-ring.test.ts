@@ -191,6 +191,36 @@ describe('movedRanges is the exact migration plan', () => {
     );
   });
 
+  test('planning in windows covers exactly the same ranges as planning the whole ring', () => {
+    fc.assert(
+      fc.property(
+        members(1, 6),
+        members(1, 6),
+        settings,
+        fc.integer({ min: 1, max: 3 }),
+        fc.array(position, { minLength: 1, maxLength: 5 }),
+        (a, b, chosen, n, cuts) => {
+          const before = new HashRing(a, ringOptions(chosen));
+          const after = new HashRing(b, ringOptions(chosen));
+          const edges = [...new Set([0, ...cuts.filter((cut) => cut > 0), RING_SIZE])].sort((x, y) => x - y);
+          const sliced = edges
+            .slice(1)
+            .flatMap((to, i) => before.movedRanges(after, n, { from: edges[i]!, to }));
+          const whole = before.movedRanges(after, n);
+          const covered = (ranges: readonly MovedRange[]) =>
+            ranges.reduce((sum, range) => sum + (range.to - range.from), 0);
+          assert.equal(covered(sliced), covered(whole));
+          for (const range of sliced) {
+            const holder = rangeHolding(whole, range.from);
+            assert.ok(holder !== undefined && range.to <= holder.to);
+            assert.deepEqual([range.before, range.after], [holder.before, holder.after]);
+          }
+        },
+      ),
+      { numRuns: RUNS },
+    );
+  });
+
   test('rings compare across placements, and identical rings have an empty plan', () => {
     const nodes = ['a', 'b', 'c'];
     const partitions = new HashRing(nodes);

@@ -229,7 +229,7 @@ export function runEngineCases(name: string, open: EngineFactory): void {
       );
     });
 
-    test('countRange counts and dropRange removes exactly the records in [from, to), tombstones included', () =>
+    test('countRange counts and dropRanges removes exactly the records in [from, to), tombstones included', () =>
       withEngine(open, async (engine) => {
         const keys = Array.from({ length: 400 }, (_, i) => `drop-${i}`);
         await engine.apply(keys.map((key, i) => (i % 4 === 0 ? del(key, 3) : put(key, 'v', 3))));
@@ -238,7 +238,7 @@ export function runEngineCases(name: string, open: EngineFactory): void {
         const inside = keys.filter((key) => hashKey(key) >= from && hashKey(key) < to);
         assert.equal(engine.countRange(from, to), inside.length);
         assert.equal(engine.countRange(0, RING_SIZE), 400);
-        assert.equal(await engine.dropRange(from, to), inside.length);
+        assert.equal(await engine.dropRanges([{ from, to }]), inside.length);
         assert.equal(engine.countRange(from, to), 0);
         for (const key of keys) {
           const inRange = hashKey(key) >= from && hashKey(key) < to;
@@ -248,7 +248,7 @@ export function runEngineCases(name: string, open: EngineFactory): void {
         const stats = engine.stats();
         assert.equal(stats.liveKeys + stats.tombstones, survivors.length);
         assert.equal(stats.tombstones, survivors.filter((key) => keys.indexOf(key) % 4 === 0).length);
-        assert.equal(await engine.dropRange(from, to), 0);
+        assert.equal(await engine.dropRanges([{ from, to }]), 0);
       }));
 
     test('an engine refuses use after close', async () => {

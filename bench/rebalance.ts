@@ -1,0 +1,185 @@
+/**
+ * npm run bench:rebalance — how fast add_server and remove_server move data, and what clients feel while
+ * they do: a 5-node cluster holding 1,000,000 keys of 100 bytes, under a steady open-loop load (2,000 req/s,
+ * 90% GET / 10% PUT, latency from the scheduled send time), adds a node and then removes it. Reports keys/s
+ * and MB/s moved (keys moved over the copy time; the total, with the old owners' drops, is shown too), and the client p99 during each move against the p99 before it. Targets: >= 50,000 keys/s,
+ * p99 during a move <= 3x the p99 before. BENCH_KEYS and BENCH_RATE override the defaults.
+ */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { request } from 'undici';
+import { type LoadSample, type LoadTick, newHistogram, runLoad } from '../src/bench/load-generator.js';
+import { portIsFree } from '../src/distributor/local-nodes.js';
+import { RECORDS_CONTENT_TYPE } from '../src/node/protocol.js';
+import { HashRing } from '../src/ring/hash-ring.js';
+import { encodeRecordFrames, type StoredRecord } from '../src/storage/record.js';
+import { formatVersion } from '../src/version/version.js';
+import { CLI, startServer } from './lib/servers.js';
+import { printTable } from './table.js';
+
+const KEYS = Number(process.env.BENCH_KEYS ?? 1_000_000);
+const RATE = Number(process.env.BENCH_RATE ?? 2000);
+const VALUE_BYTES = 100;
+
+async function freeBase(count: number): Promise<number> {
+  for (let base = 33_000; ; base += 100) {
+    let free = true;
+    for (let port = base; port <= base + count && free; port++) free = await portIsFree('127.0.0.1', port);
+    if (free) return base;
+  }
+}
+
+/** Writes key0 ... key<KEYS-1> straight into their owners, 10,000 records per batch. */
+async function preloadDirect(base: number): Promise<void> {
+  const ids = [1, 2, 3, 4, 5].map((i) => `127.0.0.1-${base + i}`);
+  const ring = new HashRing(ids);
+  const version = formatVersion({ wallMs: Date.now(), logical: 0, writer: 'bench' });
+  const value = Buffer.alloc(VALUE_BYTES, 'v');
+  const pending = new Map<string, StoredRecord[]>(ids.map((id) => [id, []]));
+  const flush = async (id: string) => {
+    const records = pending.get(id)!;
+    pending.set(id, []);
+    const answer = await request(`http://${id.replace('-', ':')}/internal/batch`, {
+      method: 'POST',
+      body: encodeRecordFrames(records),
+      headers: { 'content-type': RECORDS_CONTENT_TYPE },
+    });
+    const text = await answer.body.text();
+    if (answer.statusCode !== 200) throw new Error(`preload into ${id}: ${answer.statusCode} ${text}`);
+  };
+  for (let i = 0; i < KEYS; i++) {
+    const key = `key${i}`;
+    const owner = ring.ownerOf(key);
+    pending.get(owner)!.push({ key: Buffer.from(key), version, value });
+    if (pending.get(owner)!.length >= 10_000) await flush(owner);
+  }
+  for (const id of ids) if (pending.get(id)!.length > 0) await flush(id);
+}
+
+function p99(
+  samples: readonly LoadSample[],
+  from: number,
+  to: number,
+  operation?: LoadSample['operation'],
+): number {
+  const histogram = newHistogram();
+  for (const sample of samples) {
+    if (
+      sample.atMs >= from &&
+      sample.atMs < to &&
+      (operation === undefined || sample.operation === operation)
+    ) {
+      histogram.recordValue(sample.latencyMicros);
+    }
+  }
+  return histogram.getValueAtPercentile(99) / 1000;
+}
+
+const dataDir = await mkdtemp(join(tmpdir(), 'ringkv-bench-rebalance-'));
+const base = await freeBase(10);
+console.log(
+  `bench:rebalance: ${KEYS.toLocaleString('en-US')} keys of ${VALUE_BYTES} bytes on 5 nodes, client load ${RATE} req/s; node ${process.version}`,
+);
+const extra = process.env.BENCH_START_ARGS?.split(' ').filter(Boolean) ?? [];
+const cluster = await startServer(
+  [CLI, 'start', '--port', String(base), '--data-dir', dataDir, ...extra],
+  'distributor listening',
+);
+try {
+  const preloadStarted = performance.now();
+  await preloadDirect(base);
+  console.log(`preloaded in ${((performance.now() - preloadStarted) / 1000).toFixed(1)} s`);
+  const samples: LoadSample[] = [];
+  const stop = new AbortController();
+  const started = performance.now();
+  const load = runLoad({
+    url: cluster.url,
+    connections: 32,
+    durationMs: 3_600_000,
+    readFraction: 0.9,
+    deleteFraction: 0,
+    keys: KEYS,
+    valueBytes: VALUE_BYTES,
+    api: 'original',
+    keyDistribution: 'uniform',
+    seed: 1,
+    rate: RATE,
+    signal: stop.signal,
+    onSample: (sample) => samples.push(sample),
+    ...(process.env.BENCH_TICKS && {
+      onTick: (tick: LoadTick) =>
+        console.log(
+          `t=${tick.second}s ${tick.requests} req p99 ${(tick.latency.p99 / 1000).toFixed(1)} ms max ${(tick.latency.max / 1000).toFixed(1)} ms`,
+        ),
+    }),
+  });
+  const now = () => performance.now() - started;
+  type Moved = { keysMoved: number; bytesMoved: number; copySeconds: number; seconds: number };
+  const moves: { name: string; from: number; to: number; moved: Moved }[] = [];
+  const move = async (name: string, path: string) => {
+    const from = now();
+    const answer = await request(`${cluster.url}${path}`, { method: 'POST' });
+    const body = (await answer.body.json()) as { moved: Moved; id: string };
+    if (answer.statusCode !== 200) throw new Error(`${path}: ${JSON.stringify(body)}`);
+    moves.push({ name, from, to: now(), moved: body.moved });
+    return body.id;
+  };
+  // The first seconds warm up connections and the JIT; the window before the move starts after them.
+  await sleep(8000);
+  const beforeWindow = { from: 3000, to: now() };
+  const added = await move('add_server', '/add_server');
+  await sleep(3000);
+  await move('remove_server', `/remove_server?node=${added}`);
+  await sleep(2000);
+  stop.abort();
+  const report = await load;
+  const before = p99(samples, beforeWindow.from, beforeWindow.to);
+  console.log();
+  printTable(
+    [
+      'operation',
+      'keys moved',
+      'MB moved',
+      'copy s',
+      'total s',
+      'keys/s',
+      'MB/s',
+      'client p99 before',
+      'client p99 during',
+      'ratio',
+    ],
+    moves.map(({ name, from, to, moved }) => {
+      const during = p99(samples, from, to);
+      return [
+        name,
+        moved.keysMoved.toLocaleString('en-US'),
+        (moved.bytesMoved / 1e6).toFixed(1),
+        moved.copySeconds.toFixed(2),
+        moved.seconds.toFixed(2),
+        Math.round(moved.keysMoved / moved.copySeconds).toLocaleString('en-US'),
+        (moved.bytesMoved / 1e6 / moved.copySeconds).toFixed(1),
+        `${before.toFixed(2)} ms`,
+        `${during.toFixed(2)} ms`,
+        (during / before).toFixed(2),
+      ];
+    }),
+  );
+  const split = (from: number, to: number) =>
+    `GET ${p99(samples, from, to, 'get').toFixed(1)} ms, PUT ${p99(samples, from, to, 'put').toFixed(1)} ms`;
+  console.log(`\np99 by operation: before: ${split(beforeWindow.from, beforeWindow.to)}`);
+  for (const { name, from, to } of moves) console.log(`  during ${name}: ${split(from, to)}`);
+  console.log(
+    `\nclient requests: ${report.requests}, errors: ${report.errors} ${JSON.stringify(report.errorCodes)}`,
+  );
+  const passed = moves.every(({ moved }) => moved.keysMoved / moved.copySeconds >= 50_000);
+  const gentle = moves.every(({ from, to }) => p99(samples, from, to) <= 3 * before);
+  console.log(
+    `Bars: >= 50,000 keys/s: ${passed ? 'PASS' : 'FAIL'}; p99 during <= 3x before: ${gentle ? 'PASS' : 'FAIL'}; errors: ${report.errors === 0 ? 'none' : report.errors}`,
+  );
+  process.exitCode = passed && gentle && report.errors === 0 ? 0 : 1;
+} finally {
+  await cluster.stop();
+  await rm(dataDir, { recursive: true, force: true });
+}
