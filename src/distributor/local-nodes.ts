@@ -4,15 +4,13 @@ import { rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { fileURLToPath } from 'node:url';
 import type { Logger } from 'pino';
 import { RingKvError } from '../errors.js';
+import { scriptArgs } from '../process/script.js';
 import type { EngineKind } from '../storage/engine.js';
 
-/** The CLI that runs nodes: dist/cli/main.js, or the sources under the tsx loader when this runs from src. */
-const FROM_SOURCES = import.meta.url.endsWith('.ts');
-const CLI_PATH = fileURLToPath(new URL(FROM_SOURCES ? '../cli/main.ts' : '../cli/main.js', import.meta.url));
-const NODE_ARGS = FROM_SOURCES ? ['--import', 'tsx', CLI_PATH] : [CLI_PATH];
+/** The CLI that runs nodes. */
+const NODE_ARGS = scriptArgs('../cli/main', import.meta.url);
 
 export interface LocalNodeSpec {
   readonly id: string;

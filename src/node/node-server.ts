@@ -10,7 +10,12 @@ import { createGuardedServer } from '../http/server.js';
 import type { StorageEngine } from '../storage/engine.js';
 import { LmdbEngine } from '../storage/lmdb-engine.js';
 import { MemoryEngine } from '../storage/memory-engine.js';
-import { importSnapshot, SnapshotScheduler } from '../storage/snapshot.js';
+import {
+  importSnapshot,
+  SnapshotScheduler,
+  writeSnapshot,
+  writeSnapshotInChild,
+} from '../storage/snapshot.js';
 import { HybridLogicalClock } from '../version/hlc.js';
 import { type NodeContext, originalDelete, originalGet, originalPut, restRoute } from './client-routes.js';
 import { internalRoute } from './internal-routes.js';
@@ -78,7 +83,10 @@ export async function buildNode(input: BuildNodeOptions = {}): Promise<StorageNo
   }
   const snapshots = new SnapshotScheduler({
     engine,
-    path: snapshotPath,
+    write: () =>
+      engine.kind === 'lmdb'
+        ? writeSnapshotInChild(join(options.dataDir, `${options.id}.lmdb`), snapshotPath)
+        : writeSnapshot(engine, snapshotPath),
     onWritten: (result) => logger.debug({ ...result, path: snapshotPath }, 'snapshot written'),
     onError: (error) => logger.error({ err: error, path: snapshotPath }, 'snapshot failed'),
   });

@@ -62,8 +62,9 @@ export class LmdbEngine implements StorageEngine {
   #changeCount = 0;
   #closing: Promise<void> | undefined;
 
-  constructor(path: string) {
-    this.#root = open({ path, maxDbs: 4 });
+  /** `readOnly` opens an environment another process writes (a snapshot writer); writes then fail. */
+  constructor(path: string, options: { readonly readOnly?: boolean } = {}) {
+    this.#root = open({ path, maxDbs: 4, readOnly: options.readOnly === true });
     this.#records = this.#root.openDB<Buffer, Buffer>({
       name: 'records',
       encoding: 'binary',

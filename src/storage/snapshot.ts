@@ -1,8 +1,12 @@
 import { isUtf8 } from 'node:buffer';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { createReadStream } from 'node:fs';
 import { open, rm } from 'node:fs/promises';
+import { setPriority } from 'node:os';
 import { streamObject } from 'stream-json/streamers/stream-object.js';
 import { RingKvError } from '../errors.js';
+import { scriptArgs } from '../process/script.js';
 import { RING_SIZE } from '../ring/placement.js';
 import type { Version } from '../version/version.js';
 import { replaceFile } from './atomic-file.js';
@@ -146,12 +150,43 @@ export async function importSnapshot(
 }
 
 /**
+ * Writes the snapshot of the LMDB environment at `lmdbPath` in a child process at the lowest CPU priority
+ * (nice 19), which reads the environment beside the serving node: the export costs the node no event-loop
+ * time, heap or garbage collection, and the OS runs it when the CPUs would otherwise idle.
+ */
+export async function writeSnapshotInChild(lmdbPath: string, path: string): Promise<SnapshotResult> {
+  const child = spawn(
+    process.execPath,
+    [...scriptArgs('./snapshot-child', import.meta.url), lmdbPath, path],
+    {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
+  if (child.pid !== undefined) {
+    try {
+      setPriority(child.pid, 19);
+    } catch {} // lowering priority may be refused in some sandboxes; the snapshot is still right
+  }
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (chunk: Buffer) => {
+    stdout += chunk.toString();
+  });
+  child.stderr.on('data', (chunk: Buffer) => {
+    stderr += chunk.toString();
+  });
+  const [code] = (await once(child, 'exit')) as [number | null];
+  if (code !== 0) throw new Error(`snapshot writer exited with ${code}: ${stderr.trim()}`);
+  return JSON.parse(stdout) as SnapshotResult;
+}
+
+/**
  * Writes the snapshot every `intervalMs` when the engine changed since the last one, one at a time.
  * `flush()` writes a last one (used at shutdown); errors go to `onError`, the schedule goes on.
  */
 export class SnapshotScheduler {
   readonly #engine: StorageEngine;
-  readonly #path: string;
+  readonly #write: () => Promise<SnapshotResult>;
   readonly #onWritten: (result: SnapshotResult) => void;
   readonly #onError: (error: unknown) => void;
   #timer: NodeJS.Timeout | undefined;
@@ -160,12 +195,13 @@ export class SnapshotScheduler {
 
   constructor(options: {
     readonly engine: StorageEngine;
-    readonly path: string;
+    /** Writes one snapshot: in a child process for lmdb, in this process for the memory engine. */
+    readonly write: () => Promise<SnapshotResult>;
     readonly onWritten: (result: SnapshotResult) => void;
     readonly onError: (error: unknown) => void;
   }) {
     this.#engine = options.engine;
-    this.#path = options.path;
+    this.#write = options.write;
     this.#onWritten = options.onWritten;
     this.#onError = options.onError;
   }
@@ -194,7 +230,7 @@ export class SnapshotScheduler {
     while (this.#running !== undefined) await this.#running;
     const change = this.#engine.changeCount;
     if (change === this.#writtenAtChange) return;
-    this.#running = writeSnapshot(this.#engine, this.#path)
+    this.#running = this.#write()
       .then((result) => {
         this.#writtenAtChange = change;
         this.#onWritten(result);

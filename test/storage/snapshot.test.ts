@@ -7,7 +7,12 @@ import { RingKvError } from '../../src/errors.js';
 import type { StorageEngine } from '../../src/storage/engine.js';
 import { LmdbEngine } from '../../src/storage/lmdb-engine.js';
 import { MemoryEngine } from '../../src/storage/memory-engine.js';
-import { importSnapshot, SnapshotScheduler, writeSnapshot } from '../../src/storage/snapshot.js';
+import {
+  importSnapshot,
+  SnapshotScheduler,
+  writeSnapshot,
+  writeSnapshotInChild,
+} from '../../src/storage/snapshot.js';
 import { HybridLogicalClock } from '../../src/version/hlc.js';
 import { formatVersion } from '../../src/version/version.js';
 import { temporaryDirectory } from '../helpers/temporary.js';
@@ -123,13 +128,31 @@ test('a failed write leaves the previous snapshot intact and no temporary file b
   );
 });
 
+test('a snapshot written by a low-priority child process beside the writing engine matches', async () => {
+  const lmdbPath = `${directory.path}/child-${files}.lmdb`;
+  const engine = new LmdbEngine(lmdbPath);
+  await engine.apply([
+    { key: Buffer.from('a'), version: v(1), value: Buffer.from('1') },
+    { key: Buffer.from('bytes'), version: v(1), value: Buffer.from([0xff]) },
+    { key: Buffer.from('gone'), version: v(1), value: null },
+  ]);
+  const path = nextPath();
+  assert.deepEqual(await writeSnapshotInChild(lmdbPath, path), { keys: 2, skipped: 0 });
+  assert.deepEqual(JSON.parse(await readFile(path, 'utf8')), { a: '1', bytes: { base64: '/w==' } });
+  await engine.close();
+  await assert.rejects(
+    writeSnapshotInChild(`${directory.path}/no-such.lmdb`, nextPath()),
+    /snapshot writer exited/,
+  );
+});
+
 test('the scheduler writes only when something changed since the last snapshot', async () => {
   const path = nextPath();
   const engine = await filled();
   const written: number[] = [];
   const scheduler = new SnapshotScheduler({
     engine,
-    path,
+    write: () => writeSnapshot(engine, path),
     onWritten: (r) => written.push(r.keys),
     onError: (error) => assert.fail(String(error)),
   });
