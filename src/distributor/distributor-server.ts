@@ -1,4 +1,3 @@
-import { once } from 'node:events';
 import { mkdir } from 'node:fs/promises';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -7,7 +6,6 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { type Logger, pino } from 'pino';
 import { RingKvError } from '../errors.js';
 import {
-  DEFAULT_CONTENT_TYPE,
   DELETED_BODY,
   keyBytes,
   keyNotFound,
@@ -15,11 +13,12 @@ import {
   queryValue,
   REST_METHODS,
   STORED_BODY,
+  sendValue,
   storedContentType,
 } from '../http/kv-api.js';
 import { decodeComponent, parseQuery, readBody, splitTarget } from '../http/request.js';
 import { methodNotAllowed, routeNotFound, sendJson, sendJsonText } from '../http/response.js';
-import { createGuardedServer } from '../http/server.js';
+import { createGuardedServer, listenOn, stopOnce } from '../http/server.js';
 import { VERSION_HEADER } from '../node/protocol.js';
 import { toJsonValue } from '../storage/json-value.js';
 import { Cluster, type LocalNodeSettings, membershipPath } from './cluster.js';
@@ -219,12 +218,7 @@ export async function buildDistributor(input: BuildDistributorOptions = {}): Pro
       case 'HEAD': {
         const found = await readKey(key);
         if (found === undefined) throw keyNotFound();
-        response.writeHead(200, {
-          'content-type': found.contentType ?? DEFAULT_CONTENT_TYPE,
-          'content-length': found.value.length,
-          [VERSION_HEADER]: found.version,
-        });
-        response.end(request.method === 'GET' ? found.value : undefined);
+        sendValue(response, request.method, found.value, found.contentType, found.version);
         return;
       }
       case 'PUT': {
@@ -336,21 +330,12 @@ export async function buildDistributor(input: BuildDistributorOptions = {}): Pro
   });
   const server = guarded.server;
 
-  let resolveStopped!: () => void;
-  const stopped = new Promise<void>((resolve) => {
-    resolveStopped = resolve;
+  const { shutdown, stopped } = stopOnce(async (reason) => {
+    logger.info({ reason, inFlight: guarded.inFlight }, 'distributor shutting down');
+    await guarded.drain(10_000);
+    await cluster.close();
+    logger.info({ reason }, 'distributor stopped');
   });
-  let stopping$: Promise<void> | undefined;
-  const shutdown = (reason: string): Promise<void> => {
-    stopping$ ??= (async () => {
-      logger.info({ reason, inFlight: guarded.inFlight }, 'distributor shutting down');
-      await guarded.drain(10_000);
-      await cluster.close();
-      logger.info({ reason }, 'distributor stopped');
-      resolveStopped();
-    })();
-    return stopping$;
-  };
 
   return {
     options,
@@ -359,9 +344,7 @@ export async function buildDistributor(input: BuildDistributorOptions = {}): Pro
     stopped,
     shutdown,
     async listen() {
-      server.listen(options.port, options.host);
-      await once(server, 'listening');
-      const address = server.address() as AddressInfo;
+      const address = await listenOn(server, options.port, options.host);
       logger.info({ host: address.address, port: address.port }, 'distributor listening');
       return address;
     },

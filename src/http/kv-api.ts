@@ -1,3 +1,4 @@
+import type { ServerResponse } from 'node:http';
 import { RingKvError } from '../errors.js';
 import { CONTENT_TYPE_PATTERN } from '../storage/record.js';
 
@@ -12,6 +13,8 @@ export const DELETED_BODY = '{"message":"Key deleted successfully"}';
 export const NOT_FOUND_BODY = '{"error":"Key not found"}';
 
 export const DEFAULT_CONTENT_TYPE = 'application/octet-stream';
+/** Carries a record's version on REST answers and internal requests. */
+export const VERSION_HEADER = 'x-ringkv-version';
 export const REST_METHODS = ['GET', 'HEAD', 'PUT', 'DELETE'] as const;
 
 /** A key's bytes, checked: present, non-empty, within the limit. */
@@ -67,4 +70,20 @@ export function storedContentType(header: string | undefined): string | undefine
 
 export function keyNotFound(): RingKvError {
   return new RingKvError('RINGKV_ERR_KEY_NOT_FOUND', 'Key not found');
+}
+
+/** Answers a GET or HEAD with a stored value: its bytes, content type (default octet-stream) and version. */
+export function sendValue(
+  response: ServerResponse,
+  method: string | undefined,
+  value: Uint8Array,
+  contentType: string | undefined,
+  version: string,
+): void {
+  response.writeHead(200, {
+    'content-type': contentType ?? DEFAULT_CONTENT_TYPE,
+    'content-length': value.length,
+    [VERSION_HEADER]: version,
+  });
+  response.end(method === 'HEAD' ? undefined : value);
 }

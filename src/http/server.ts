@@ -1,5 +1,6 @@
 import { once } from 'node:events';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from 'pino';
 import { RingKvError } from '../errors.js';
@@ -101,6 +102,35 @@ export function createGuardedServer(options: GuardedServerOptions): GuardedServe
       }
       server.closeAllConnections();
       await closed;
+    },
+  };
+}
+
+/** Listens on host:port and resolves with the bound address (port 0 picks a free port). */
+export async function listenOn(server: Server, port: number, host: string): Promise<AddressInfo> {
+  server.listen(port, host);
+  await once(server, 'listening');
+  return server.address() as AddressInfo;
+}
+
+/**
+ * Runs `stop` at most once however often shutdown is asked for (a signal, POST /shutdown, a parent going
+ * away); `stopped` resolves once it has finished.
+ */
+export function stopOnce(stop: (reason: string) => Promise<void>): {
+  readonly shutdown: (reason: string) => Promise<void>;
+  readonly stopped: Promise<void>;
+} {
+  let running: Promise<void> | undefined;
+  let finished!: () => void;
+  const stopped = new Promise<void>((resolve) => {
+    finished = resolve;
+  });
+  return {
+    stopped,
+    shutdown: (reason) => {
+      running ??= stop(reason).then(finished);
+      return running;
     },
   };
 }

@@ -1,7 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 import {
-  DEFAULT_CONTENT_TYPE,
   DELETED_BODY,
   keyBytes,
   keyNotFound,
@@ -9,6 +8,7 @@ import {
   queryValue,
   REST_METHODS,
   STORED_BODY,
+  sendValue,
   storedContentType,
 } from '../http/kv-api.js';
 import { decodeComponent, readBody } from '../http/request.js';
@@ -99,12 +99,7 @@ export async function restRoute(
     case 'HEAD': {
       const record = liveRecord(context, key);
       if (record === undefined) throw keyNotFound();
-      response.writeHead(200, {
-        'content-type': record.contentType ?? DEFAULT_CONTENT_TYPE,
-        'content-length': record.value.length,
-        [VERSION_HEADER]: record.version,
-      });
-      response.end(request.method === 'GET' ? record.value : undefined);
+      sendValue(response, request.method, record.value, record.contentType, record.version);
       return;
     }
     case 'PUT': {

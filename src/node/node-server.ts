@@ -1,4 +1,3 @@
-import { once } from 'node:events';
 import { access, mkdir } from 'node:fs/promises';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -6,7 +5,7 @@ import { join } from 'node:path';
 import { type Logger, pino } from 'pino';
 import { parseQuery, splitTarget } from '../http/request.js';
 import { methodNotAllowed, routeNotFound, sendJson } from '../http/response.js';
-import { createGuardedServer } from '../http/server.js';
+import { createGuardedServer, listenOn, stopOnce } from '../http/server.js';
 import type { StorageEngine } from '../storage/engine.js';
 import { LmdbEngine } from '../storage/lmdb-engine.js';
 import { MemoryEngine } from '../storage/memory-engine.js';
@@ -146,25 +145,16 @@ export async function buildNode(input: BuildNodeOptions = {}): Promise<StorageNo
   });
   const server = guarded.server;
 
-  let stoppedResolve!: () => void;
-  const stopped = new Promise<void>((resolve) => {
-    stoppedResolve = resolve;
+  const { shutdown, stopped } = stopOnce(async (reason) => {
+    stopping = true;
+    logger.info({ reason, inFlight: guarded.inFlight }, 'shutting down: draining requests');
+    await guarded.drain(options.drainTimeoutMs);
+    clearInterval(purgeTimer);
+    snapshots.stop();
+    await snapshots.flush();
+    await engine.close();
+    logger.info({ reason }, 'stopped: writes committed, snapshot written');
   });
-  let stopping$: Promise<void> | undefined;
-  const shutdown = (reason: string): Promise<void> => {
-    stopping$ ??= (async () => {
-      stopping = true;
-      logger.info({ reason, inFlight: guarded.inFlight }, 'shutting down: draining requests');
-      await guarded.drain(options.drainTimeoutMs);
-      clearInterval(purgeTimer);
-      snapshots.stop();
-      await snapshots.flush();
-      await engine.close();
-      logger.info({ reason }, 'stopped: writes committed, snapshot written');
-      stoppedResolve();
-    })();
-    return stopping$;
-  };
   stopRequested = (reason) => void shutdown(reason);
 
   return {
@@ -175,9 +165,7 @@ export async function buildNode(input: BuildNodeOptions = {}): Promise<StorageNo
     stopped,
     shutdown,
     async listen() {
-      server.listen(options.port, options.host);
-      await once(server, 'listening');
-      const address = server.address() as AddressInfo;
+      const address = await listenOn(server, options.port, options.host);
       logger.info(
         { host: address.address, port: address.port, engine: engine.kind },
         'storage node listening',

@@ -4,7 +4,7 @@
  */
 import type { EngineKind, WriteOutcome } from '../storage/engine.js';
 
-export const VERSION_HEADER = 'x-ringkv-version';
+export { VERSION_HEADER } from '../http/kv-api.js';
 export const TOMBSTONE_HEADER = 'x-ringkv-tombstone';
 export const RECORDS_CONTENT_TYPE = 'application/x-ringkv-records';
 export const NODE_SERVICE = 'ringkv-node';

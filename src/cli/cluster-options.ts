@@ -1,0 +1,60 @@
+/** Options and lifecycle shared by the commands that run a distributor (`start`, `distributor`). */
+import { type Command, Option } from 'commander';
+import { DISTRIBUTOR_DEFAULTS, type DistributorOptions } from '../distributor/distributor-options.js';
+import type { Distributor } from '../distributor/distributor-server.js';
+import { exitOnSignals } from './node-command.js';
+import { integerOption } from './parse.js';
+
+export interface ClusterCommandOptions {
+  readonly vnodes?: number;
+  readonly partitions?: number;
+  readonly replicas: number;
+  readonly moveRate: number;
+}
+
+/** Adds the ring, replication and move-speed options. */
+export function addClusterOptions(command: Command): Command {
+  return command
+    .addOption(
+      new Option(
+        '--vnodes <count>',
+        'use the classic token ring with this many virtual nodes per node',
+      ).argParser(integerOption(1, 10_000)),
+    )
+    .addOption(
+      new Option('--partitions <count>', 'ring partitions (power of two, 16-65536; default 65536)').argParser(
+        integerOption(16, 65_536),
+      ),
+    )
+    .addOption(
+      new Option('--replicas <n>', 'copies of each key (1 until replication lands)')
+        .default(1)
+        .argParser(integerOption(1, 1)),
+    )
+    .addOption(
+      new Option('--move-rate <keys/s>', 'speed limit of data moves when servers are added or removed')
+        .default(DISTRIBUTOR_DEFAULTS.moveKeysPerSecond)
+        .argParser(integerOption(100, 10_000_000)),
+    );
+}
+
+export function clusterSettings(options: ClusterCommandOptions): DistributorOptions {
+  return {
+    replicas: options.replicas,
+    moveKeysPerSecond: options.moveRate,
+    ...(options.vnodes !== undefined && { vnodes: options.vnodes }),
+    ...(options.partitions !== undefined && { partitions: options.partitions }),
+  };
+}
+
+/** Listens, stops gracefully on SIGTERM/SIGINT (at once on a second signal), and exits when stopped. */
+export async function runDistributor(
+  distributor: Distributor,
+  onListening: (port: number) => void = () => {},
+): Promise<never> {
+  exitOnSignals((reason) => distributor.shutdown(reason));
+  const address = await distributor.listen();
+  onListening(address.port);
+  await distributor.stopped;
+  process.exit(0);
+}
