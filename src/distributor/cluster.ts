@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { RingKvError } from '../errors.js';
+import type { DeleteAnswer } from '../node/protocol.js';
 import type { HashRing } from '../ring/hash-ring.js';
 import type { EngineKind } from '../storage/engine.js';
 import { HybridLogicalClock } from '../version/hlc.js';
@@ -216,39 +217,37 @@ export class Cluster {
     return this.#clients.get(ring.ownerOf(key))!;
   }
 
-  /** The key's newest state: from its owner, or during a move from both its old and new owner. */
+  /**
+   * The key's state, from its owner. During a move that is still the old owner: every write reaches it too
+   * (see write), so it has the newest state until the ring switches, and reads never wait on the node that is
+   * busy taking in the copy.
+   */
   async read(key: string): Promise<NodeRead> {
     const routing = this.#enter();
     try {
-      const owner = this.#owner(routing.current, key);
-      const next = routing.next === undefined ? owner : this.#owner(routing.next, key);
-      if (next === owner) return await owner.read(key);
-      return newestRead(await Promise.all([owner.read(key), next.read(key)]));
+      return await this.#owner(routing.current, key).read(key);
     } finally {
       this.#leave(routing);
     }
   }
 
   /**
-   * Writes a value (or, with `null`, a tombstone) where the key's final owner will have it, with a new
-   * version from this distributor's clock. For a delete, `previous` says whether the key was live.
+   * Writes a value (or, with `null`, a tombstone) with a new version from this distributor's clock. During a
+   * move a key whose owner changes is written to both owners with the same version: the old one keeps serving
+   * reads until the switch, the new one has the write whether or not the copy has passed the key yet. For a
+   * delete, `previous` says whether the key was live (on its current owner).
    */
   async write(key: string, value: Buffer | null, contentType?: string): Promise<WriteResult> {
     const routing = this.#enter();
     try {
-      const target = this.#owner(routing.next ?? routing.current, key);
+      const owner = this.#owner(routing.current, key);
+      const next = routing.next === undefined ? owner : this.#owner(routing.next, key);
       const version = this.#clock.now();
-      if (value !== null) {
-        await target.put(key, version, value, contentType);
-        return { version, previous: 'live' };
-      }
-      const previousOwner = this.#owner(routing.current, key);
-      if (previousOwner === target)
-        return { version, previous: (await target.delete(key, version)).previous };
-      // Mid-move the key may still live only on its old owner: ask both what it was before deleting.
-      const before = newestRead(await Promise.all([previousOwner.read(key), target.read(key)]));
-      await target.delete(key, version);
-      return { version, previous: before.kind === 'found' ? 'live' : before.kind };
+      const writeTo = (node: NodeClient) =>
+        value === null ? node.delete(key, version) : node.put(key, version, value, contentType);
+      const [answer] = await Promise.all(next === owner ? [writeTo(owner)] : [writeTo(owner), writeTo(next)]);
+      const previous = value !== null ? 'live' : (answer as DeleteAnswer).previous;
+      return { version, previous };
     } finally {
       this.#leave(routing);
     }
