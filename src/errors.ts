@@ -125,6 +125,19 @@ export const errorCatalog = {
     status: 409,
     description: 'The last node cannot be removed: its keys would have nowhere to go.',
   },
+  RINGKV_ERR_QUORUM_NOT_MET: {
+    status: 503,
+    description:
+      'Fewer replicas answered than the read or write quorum needs; `replicasAnswered` and `replicasNeeded` say how many.',
+  },
+  RINGKV_ERR_TOO_FEW_NODES_FOR_REPLICAS: {
+    status: 409,
+    description: 'The change would leave fewer nodes than copies of each key (replicas).',
+  },
+  RINGKV_ERR_REPAIR_RUNNING: {
+    status: 409,
+    description: 'A repair is already running, or a membership change is: repair compares a settled ring.',
+  },
   RINGKV_ERR_NOT_A_NODE: {
     status: 400,
     description: 'The url does not answer as a ringkv storage node; the message says why.',

@@ -8,7 +8,9 @@ import { integerOption } from './parse.js';
 export interface ClusterCommandOptions {
   readonly vnodes?: number;
   readonly partitions?: number;
-  readonly replicas: number;
+  readonly replicas?: number;
+  readonly readQuorum?: number;
+  readonly writeQuorum?: number;
   readonly moveRate: number;
 }
 
@@ -27,9 +29,19 @@ export function addClusterOptions(command: Command): Command {
       ),
     )
     .addOption(
-      new Option('--replicas <n>', 'copies of each key (1 until replication lands)')
-        .default(1)
-        .argParser(integerOption(1, 1)),
+      new Option('--replicas <n>', 'copies of each key, N (default 3, or fewer nodes)').argParser(
+        integerOption(1, 64),
+      ),
+    )
+    .addOption(
+      new Option('--read-quorum <r>', 'replicas a read waits for, R (default a majority of N)').argParser(
+        integerOption(1, 64),
+      ),
+    )
+    .addOption(
+      new Option('--write-quorum <w>', 'replicas a write waits for, W (default a majority of N)').argParser(
+        integerOption(1, 64),
+      ),
     )
     .addOption(
       new Option('--move-rate <keys/s>', 'speed limit of data moves when servers are added or removed')
@@ -40,8 +52,10 @@ export function addClusterOptions(command: Command): Command {
 
 export function clusterSettings(options: ClusterCommandOptions): DistributorOptions {
   return {
-    replicas: options.replicas,
     moveKeysPerSecond: options.moveRate,
+    ...(options.replicas !== undefined && { replicas: options.replicas }),
+    ...(options.readQuorum !== undefined && { readQuorum: options.readQuorum }),
+    ...(options.writeQuorum !== undefined && { writeQuorum: options.writeQuorum }),
     ...(options.vnodes !== undefined && { vnodes: options.vnodes }),
     ...(options.partitions !== undefined && { partitions: options.partitions }),
   };

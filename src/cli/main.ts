@@ -4,6 +4,7 @@ import { Command, CommanderError } from 'commander';
 import { isRingKvError } from '../errors.js';
 import { distributorCommand } from './distributor-command.js';
 import { nodeCommand } from './node-command.js';
+import { repairCommand } from './repair-command.js';
 import { ringCommand } from './ring-command.js';
 import { startCommand } from './start-command.js';
 
@@ -14,7 +15,7 @@ const program = new Command('ringkv')
   .description('ringkv: a small distributed key-value store on a consistent-hash ring')
   .showHelpAfterError()
   .exitOverride();
-for (const command of [startCommand(), distributorCommand(), nodeCommand(), ringCommand()]) {
+for (const command of [startCommand(), distributorCommand(), nodeCommand(), repairCommand(), ringCommand()]) {
   // Settings are not inherited through addCommand, and every command must exit with the codes above.
   program.addCommand(command.copyInheritedSettings(program));
 }

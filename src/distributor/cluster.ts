@@ -1,16 +1,20 @@
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import type { Logger } from 'pino';
 import { RingKvError } from '../errors.js';
-import type { DeleteAnswer } from '../node/protocol.js';
+import type { DeleteAnswer, WriteAnswer } from '../node/protocol.js';
 import type { HashRing } from '../ring/hash-ring.js';
 import type { EngineKind } from '../storage/engine.js';
+import type { StoredRecord } from '../storage/record.js';
 import { HybridLogicalClock } from '../version/hlc.js';
 import type { Version } from '../version/version.js';
 import { HealthMonitor } from './health-monitor.js';
+import { HintStore } from './hint-store.js';
 import { LocalNodes, portIsFree, removeNodeFiles } from './local-nodes.js';
 import { type Member, type Membership, type PendingMove, ringOf, saveMembership } from './membership.js';
 import { type MoveProgress, type MoveSummary, runMove } from './migration.js';
 import { NodeClient, type NodeClientLimits, type NodeRead } from './node-client.js';
+import { quorum } from './quorum.js';
+import { type RepairProgress, runRepair } from './repair.js';
 
 /** Where and how this distributor runs nodes itself (`ringkv start`); absent for `ringkv distributor`. */
 export interface LocalNodeSettings {
@@ -62,6 +66,8 @@ export interface MemberView {
   readonly local: boolean;
   readonly keys: number | null;
   readonly share: number;
+  /** Writes waiting for this node (hinted handoff). */
+  readonly hintsPending: number;
 }
 
 export interface ClusterView {
@@ -69,8 +75,14 @@ export interface ClusterView {
   readonly ringVersion: number;
   readonly placement: Membership['placement'];
   readonly replicas: number;
+  readonly readQuorum: number;
+  readonly writeQuorum: number;
   readonly members: readonly MemberView[];
   readonly move: MoveProgress | null;
+  readonly hints: { readonly pending: number; readonly delivered: number };
+  readonly readRepairs: number;
+  /** The running repair, or the last one. */
+  readonly repair: RepairProgress | null;
 }
 
 /** The newest of several reads: the highest version wins, a tombstone included. */
@@ -102,6 +114,14 @@ export class Cluster {
   #change: { readonly description: string; readonly done: Promise<unknown> } | undefined;
   #progress: MoveProgress | undefined;
   readonly #abort = new AbortController();
+  readonly #hints: HintStore;
+  /** Nodes that may have hints waiting. */
+  readonly #hintsWaiting = new Set<string>();
+  #hintTimer: NodeJS.Timeout | undefined;
+  #hintDelivery: Promise<void> | undefined;
+  #hintsDelivered = 0;
+  #readRepairs = 0;
+  #repairProgress: RepairProgress | undefined;
 
   private constructor(options: ClusterOptions, state: Membership) {
     this.#options = options;
@@ -116,6 +136,7 @@ export class Cluster {
       probeTimeoutMs: options.probeTimeoutMs,
       clients: () => this.#clients.values(),
     });
+    this.#hints = new HintStore(join(dirname(options.membershipPath), 'hints.lmdb'));
     this.#local =
       options.local === undefined
         ? undefined
@@ -138,6 +159,12 @@ export class Cluster {
       if (member.desired === 'stopped') cluster.#clients.get(member.id)!.available = false;
     await cluster.#health.checkAll();
     cluster.#health.start();
+    for (const node of cluster.#hints.pending(everyone.keys()).keys()) cluster.#hintsWaiting.add(node);
+    cluster.#hintTimer = setInterval(() => {
+      cluster.#hintDelivery ??= cluster.#deliverHints().finally(() => {
+        cluster.#hintDelivery = undefined;
+      });
+    }, 500).unref();
     if (state.move !== null) {
       cluster.#logger.warn(
         { move: state.move.kind, node: state.move.node },
@@ -213,43 +240,139 @@ export class Cluster {
     }
   }
 
-  #owner(ring: HashRing, key: string): NodeClient {
-    return this.#clients.get(ring.ownerOf(key))!;
+  /** The clients of the first N members of `key`'s preference list in `ring`. */
+  #replicas(ring: HashRing, key: string): NodeClient[] {
+    return ring
+      .preferenceList(key, Math.min(this.#state.replicas, ring.size))
+      .map((id) => this.#clients.get(id)!);
   }
 
   /**
-   * The key's state, from its owner. During a move that is still the old owner: every write reaches it too
-   * (see write), so it has the newest state until the ring switches, and reads never wait on the node that is
-   * busy taking in the copy.
+   * The key's newest state: asks every replica, answers once R of them have (the newest version among them),
+   * and repairs the replicas that turn out stale in the background. During a move the old replicas answer:
+   * every write reaches them too (see write), so they have the newest state until the ring switches.
    */
   async read(key: string): Promise<NodeRead> {
     const routing = this.#enter();
     try {
-      return await this.#owner(routing.current, key).read(key);
+      const replicas = this.#replicas(routing.current, key);
+      const attempts = replicas.map((replica) => replica.read(key));
+      const { answers, settled } = await quorum(
+        attempts,
+        Math.min(this.#state.readQuorum, replicas.length),
+        `read of ${key}`,
+      );
+      if (replicas.length > 1) void this.#readRepair(key, replicas, settled);
+      return newestRead(answers);
     } finally {
       this.#leave(routing);
     }
   }
 
+  /** After a read, brings every replica that answered with an older state (or none) up to the newest. */
+  async #readRepair(
+    key: string,
+    replicas: readonly NodeClient[],
+    settled: Promise<PromiseSettledResult<NodeRead>[]>,
+  ): Promise<void> {
+    const results = await settled;
+    const reads = results.map((result) => (result.status === 'fulfilled' ? result.value : undefined));
+    const newest = newestRead(reads.filter((read) => read !== undefined));
+    if (newest.kind === 'absent') return;
+    await Promise.all(
+      replicas.map(async (replica, index) => {
+        const read = reads[index];
+        if (read === undefined || (read.kind !== 'absent' && read.version >= newest.version)) return;
+        try {
+          if (newest.kind === 'found')
+            await replica.put(key, newest.version, newest.value, newest.contentType);
+          else await replica.delete(key, newest.version);
+          this.#readRepairs++;
+        } catch (error) {
+          this.#logger.debug({ node: replica.id, key, err: error }, 'read repair failed');
+        }
+      }),
+    );
+  }
+
   /**
-   * Writes a value (or, with `null`, a tombstone) with a new version from this distributor's clock. During a
-   * move a key whose owner changes is written to both owners with the same version: the old one keeps serving
-   * reads until the switch, the new one has the write whether or not the copy has passed the key yet. For a
-   * delete, `previous` says whether the key was live (on its current owner).
+   * Writes a value (or, with `null`, a tombstone) with a new version from this distributor's clock to every
+   * replica, and answers once W have acknowledged (or 503 RINGKV_ERR_QUORUM_NOT_MET once that cannot
+   * happen). A replica that is down or fails gets a hint, delivered when it is back. During a move the key is
+   * written to its old and its new replicas, and needs W of each. For a delete, `previous` says whether the
+   * key was live: with one replica from its answer, with several from a quorum read first.
    */
   async write(key: string, value: Buffer | null, contentType?: string): Promise<WriteResult> {
+    const checkedLive = value === null && this.#state.replicas > 1;
+    if (checkedLive) {
+      const before = await this.read(key);
+      if (before.kind !== 'found')
+        return { version: before.kind === 'tombstone' ? before.version : '', previous: before.kind };
+    }
     const routing = this.#enter();
     try {
-      const owner = this.#owner(routing.current, key);
-      const next = routing.next === undefined ? owner : this.#owner(routing.next, key);
+      const current = this.#replicas(routing.current, key);
+      const next = routing.next === undefined ? current : this.#replicas(routing.next, key);
       const version = this.#clock.now();
-      const writeTo = (node: NodeClient) =>
-        value === null ? node.delete(key, version) : node.put(key, version, value, contentType);
-      const [answer] = await Promise.all(next === owner ? [writeTo(owner)] : [writeTo(owner), writeTo(next)]);
-      const previous = value !== null ? 'live' : (answer as DeleteAnswer).previous;
+      const keyBytes = Buffer.from(key, 'utf8');
+      const record: StoredRecord =
+        contentType === undefined
+          ? { key: keyBytes, version, value }
+          : { key: keyBytes, version, value, contentType };
+      const attempts = new Map<NodeClient, Promise<WriteAnswer | DeleteAnswer>>();
+      for (const replica of new Set([...current, ...next])) {
+        const attempt =
+          value === null ? replica.delete(key, version) : replica.put(key, version, value, contentType);
+        attempt.catch(() => this.#hint(replica.id, record));
+        attempts.set(replica, attempt);
+      }
+      const lists = next === current ? [current] : [current, next];
+      const outcomes = await Promise.all(
+        lists.map((list) =>
+          quorum(
+            list.map((replica) => attempts.get(replica)!),
+            Math.min(this.#state.writeQuorum, list.length),
+            `write of ${key}`,
+          ),
+        ),
+      );
+      const previous =
+        value !== null || checkedLive ? 'live' : (outcomes[0]!.answers[0] as DeleteAnswer).previous;
       return { version, previous };
     } finally {
       this.#leave(routing);
+    }
+  }
+
+  // --- hinted handoff ---------------------------------------------------------------------------------
+
+  #hint(node: string, record: StoredRecord): void {
+    this.#hintsWaiting.add(node);
+    this.#hints.add(node, record).catch((error: unknown) => {
+      this.#logger.error({ node, err: error }, 'could not store a hint; the replica will need a repair');
+    });
+  }
+
+  /** Delivers waiting hints to every replica that is up again, in batches, forgetting each batch once applied. */
+  async #deliverHints(): Promise<void> {
+    for (const node of this.#hintsWaiting) {
+      const client = this.#clients.get(node);
+      if (client === undefined) {
+        this.#hintsWaiting.delete(node);
+        continue;
+      }
+      if (!client.available) continue;
+      try {
+        for (let batch = this.#hints.take(node, 500); batch.length > 0; batch = this.#hints.take(node, 500)) {
+          await client.applyBatch(batch);
+          await this.#hints.remove(node, batch);
+          this.#hintsDelivered += batch.length;
+        }
+        this.#hintsWaiting.delete(node);
+        this.#logger.info({ node }, 'delivered every hint');
+      } catch (error) {
+        this.#logger.warn({ node, err: error }, 'hint delivery failed; retrying later');
+      }
     }
   }
 
@@ -402,6 +525,12 @@ export class Cluster {
         `node ${id} is the last one; its keys would have nowhere to go`,
       );
     }
+    if (this.#state.members.length - 1 < this.#state.replicas) {
+      throw new RingKvError(
+        'RINGKV_ERR_TOO_FEW_NODES_FOR_REPLICAS',
+        `removing ${id} would leave ${this.#state.members.length - 1} nodes for ${this.#state.replicas} replicas of each key`,
+      );
+    }
     return this.#begin(`remove ${id}`, async () => {
       const move: PendingMove = {
         kind: 'remove',
@@ -487,9 +616,14 @@ export class Cluster {
     const member = this.findMember({ node: id });
     return this.#begin(`shut down ${id}`, async () => {
       await this.#setDesired(id, 'stopped');
-      this.#markDown(id);
-      if (this.#local?.has(id)) await this.#local.stop(id);
-      else await this.#clients.get(id)?.shutdown();
+      if (this.#local?.has(id)) {
+        this.#markDown(id);
+        await this.#local.stop(id);
+      } else {
+        // A remote node must hear the request while it still counts as up; then it is down for routing.
+        await this.#clients.get(id)?.shutdown();
+        this.#markDown(id);
+      }
       return member;
     });
   }
@@ -516,6 +650,30 @@ export class Cluster {
     await this.#save({ ...this.#state, members: update(this.#state.members), move });
   }
 
+  /**
+   * POST /repair: anti-entropy over the current ring (see runRepair). One at a time, never during a
+   * membership change; its progress (and afterwards its result) is in the cluster view.
+   */
+  repair(): Promise<RepairProgress> {
+    if (this.#change !== undefined) {
+      throw new RingKvError('RINGKV_ERR_REPAIR_RUNNING', `busy: ${this.#change.description}`, {
+        running: this.#change.description,
+      });
+    }
+    return this.#begin('repair', () =>
+      runRepair({
+        ring: this.#routing.current,
+        replicas: this.#state.replicas,
+        clients: this.#clients,
+        logger: this.#logger,
+        signal: this.#abort.signal,
+        onProgress: (progress) => {
+          this.#repairProgress = progress;
+        },
+      }),
+    );
+  }
+
   /** Waits for the running membership change, if any (tests and shutdown use it). */
   async settled(): Promise<void> {
     await this.#change?.done.catch(() => {});
@@ -535,11 +693,14 @@ export class Cluster {
     const move = this.#state.move;
     if (move?.kind === 'add' && move.phase === 'copying')
       members.push(...move.target.filter((member) => member.id === move.node));
+    const hints = this.#hints.pending(members.map((member) => member.id));
     return {
       distributor: this.#options.id,
       ringVersion: this.#state.ringVersion,
       placement: this.#state.placement,
       replicas: this.#state.replicas,
+      readQuorum: this.#state.readQuorum,
+      writeQuorum: this.#state.writeQuorum,
       members: members.map((member) => ({
         id: member.id,
         url: member.url,
@@ -548,8 +709,15 @@ export class Cluster {
         local: member.localPort !== undefined,
         keys: this.#health.stats.get(member.id)?.liveKeys ?? null,
         share: this.#shares.get(member.id) ?? 0,
+        hintsPending: hints.get(member.id) ?? 0,
       })),
       move: this.#progress ?? null,
+      hints: {
+        pending: [...hints.values()].reduce((sum, count) => sum + count, 0),
+        delivered: this.#hintsDelivered,
+      },
+      readRepairs: this.#readRepairs,
+      repair: this.#repairProgress ?? null,
     };
   }
 
@@ -569,10 +737,13 @@ export class Cluster {
   /** Stops health checks, interrupts a running move (it resumes on restart), stops local nodes. */
   async close(): Promise<void> {
     this.#abort.abort();
+    clearInterval(this.#hintTimer);
     await this.settled();
+    await this.#hintDelivery;
     await this.#health.stop();
     await this.#local?.stopAll();
     await Promise.all([...this.#clients.values()].map((client) => client.close()));
+    await this.#hints.close();
   }
 }
 

@@ -27,8 +27,12 @@ export interface DistributorOptions {
   /** First start only: ring placement (see HashRing). Default 65536 partitions. */
   readonly partitions?: number;
   readonly vnodes?: number;
-  /** First start only: copies of each key. Default 1. */
+  /** First start only: N, copies of each key. Default 3, or the number of nodes when fewer. */
   readonly replicas?: number;
+  /** First start only: R, replicas a read waits for. Default a majority of N. */
+  readonly readQuorum?: number;
+  /** First start only: W, replicas a write waits for. Default a majority of N. */
+  readonly writeQuorum?: number;
   /** Default 1024. */
   readonly keyBytesMax?: number;
   /** Default 1 MiB. */
@@ -56,11 +60,14 @@ export interface DistributorOptions {
 }
 
 export type ResolvedDistributorOptions = Required<
-  Omit<DistributorOptions, 'nodes' | 'localNodes' | 'vnodes'>
+  Omit<DistributorOptions, 'nodes' | 'localNodes' | 'vnodes' | 'replicas' | 'readQuorum' | 'writeQuorum'>
 > & {
   readonly nodes: readonly string[];
   readonly localNodes: number | undefined;
   readonly vnodes: number | undefined;
+  readonly replicas: number | undefined;
+  readonly readQuorum: number | undefined;
+  readonly writeQuorum: number | undefined;
 };
 
 export const DISTRIBUTOR_DEFAULTS = {
@@ -70,7 +77,7 @@ export const DISTRIBUTOR_DEFAULTS = {
   engine: 'lmdb' as EngineKind,
   snapshotIntervalSeconds: 10,
   partitions: PARTITIONS_DEFAULT,
-  replicas: 1,
+
   keyBytesMax: 1024,
   valueBytesMax: 1024 * 1024,
   nodeConnections: 32,
@@ -88,7 +95,16 @@ export function resolveDistributorOptions(options: unknown): ResolvedDistributor
   assertPlainObject(options, 'distributor options');
   rejectUnknownKeys(
     options,
-    ['id', 'nodes', 'localNodes', 'vnodes', ...Object.keys(DISTRIBUTOR_DEFAULTS)],
+    [
+      'id',
+      'nodes',
+      'localNodes',
+      'vnodes',
+      'replicas',
+      'readQuorum',
+      'writeQuorum',
+      ...Object.keys(DISTRIBUTOR_DEFAULTS),
+    ],
     'distributor',
   );
   const given = options as DistributorOptions;
@@ -107,7 +123,13 @@ export function resolveDistributorOptions(options: unknown): ResolvedDistributor
     throw new RingKvError('RINGKV_ERR_INVALID_OPTION', 'set either partitions or vnodes, not both');
   }
   integerInRange(merged.snapshotIntervalSeconds, 'snapshotIntervalSeconds', 0, 86_400);
-  integerInRange(merged.replicas, 'replicas', 1, 1);
+  for (const [name, value] of [
+    ['replicas', given.replicas],
+    ['readQuorum', given.readQuorum],
+    ['writeQuorum', given.writeQuorum],
+  ] as const) {
+    if (value !== undefined) integerInRange(value, name, 1, 64);
+  }
   integerInRange(merged.keyBytesMax, 'keyBytesMax', 1, 1900);
   integerInRange(merged.valueBytesMax, 'valueBytesMax', 1, 64 * 1024 * 1024);
   integerInRange(merged.nodeConnections, 'nodeConnections', 1, 4096);
@@ -120,5 +142,14 @@ export function resolveDistributorOptions(options: unknown): ResolvedDistributor
   integerInRange(merged.connectionsMax, 'connectionsMax', 1, 1_000_000);
   integerInRange(merged.bodyTimeoutMs, 'bodyTimeoutMs', 100, 600_000);
   const id = validateNodeId(given.id ?? `distributor-${merged.port}`);
-  return { ...merged, id, nodes, localNodes: given.localNodes, vnodes: given.vnodes };
+  return {
+    ...merged,
+    id,
+    nodes,
+    localNodes: given.localNodes,
+    vnodes: given.vnodes,
+    replicas: given.replicas,
+    readQuorum: given.readQuorum,
+    writeQuorum: given.writeQuorum,
+  };
 }

@@ -27,7 +27,13 @@ import {
   type ResolvedDistributorOptions,
   resolveDistributorOptions,
 } from './distributor-options.js';
-import { loadMembership, type Member, type Membership, saveMembership } from './membership.js';
+import {
+  loadMembership,
+  type Member,
+  type Membership,
+  replicationFor,
+  saveMembership,
+} from './membership.js';
 import { NodeClient } from './node-client.js';
 
 export interface BuildDistributorOptions extends DistributorOptions {
@@ -105,7 +111,11 @@ async function initialMembership(options: ResolvedDistributorOptions): Promise<M
       options.vnodes !== undefined
         ? { kind: 'tokens', vnodes: options.vnodes }
         : { kind: 'partitions', partitions: options.partitions },
-    replicas: options.replicas,
+    ...replicationFor(members.length, {
+      ...(options.replicas !== undefined && { replicas: options.replicas }),
+      ...(options.readQuorum !== undefined && { readQuorum: options.readQuorum }),
+      ...(options.writeQuorum !== undefined && { writeQuorum: options.writeQuorum }),
+    }),
     members,
     move: null,
   };
@@ -285,6 +295,10 @@ export async function buildDistributor(input: BuildDistributorOptions = {}): Pro
         expect('POST');
         const member = await cluster.startNode(cluster.findMember(memberSelector(query)).id);
         return sendJson(response, 200, { message: 'Server started', ...describe(member) });
+      }
+      case '/repair': {
+        expect('POST');
+        return sendJson(response, 200, { message: 'Repair finished', ...(await cluster.repair()) });
       }
       case '/cluster':
         expect('GET');

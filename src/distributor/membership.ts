@@ -39,7 +39,12 @@ export interface Membership {
   readonly format: 1;
   readonly ringVersion: number;
   readonly placement: PlacementSettings;
+  /** N: copies of each key, on the first N nodes of its preference list. */
   readonly replicas: number;
+  /** R: replicas that must answer a read (the newest version among them wins). */
+  readonly readQuorum: number;
+  /** W: replicas that must acknowledge a write before it is acknowledged. */
+  readonly writeQuorum: number;
   readonly members: readonly Member[];
   readonly move: PendingMove | null;
 }
@@ -83,8 +88,13 @@ export function validateMembership(value: unknown, path: string): Membership {
     throw invalid(path, 'not a format-1 membership file');
   if (!Number.isInteger(state.ringVersion) || (state.ringVersion as number) < 1)
     throw invalid(path, 'bad ringVersion');
-  if (!Number.isInteger(state.replicas) || (state.replicas as number) < 1)
-    throw invalid(path, 'bad replicas');
+  const n = state.replicas as number;
+  if (!Number.isInteger(n) || n < 1) throw invalid(path, 'bad replicas');
+  for (const quorum of [state.readQuorum, state.writeQuorum]) {
+    if (!Number.isInteger(quorum) || (quorum as number) < 1 || (quorum as number) > n) {
+      throw invalid(path, 'bad read or write quorum');
+    }
+  }
   if (!Array.isArray(state.members)) throw invalid(path, 'members is not a list');
   const members = state.members.map((member) => validMember(member, path));
   const move = state.move ?? null;
@@ -105,7 +115,9 @@ export function validateMembership(value: unknown, path: string): Membership {
     format: 1,
     ringVersion: state.ringVersion!,
     placement: state.placement!,
-    replicas: state.replicas!,
+    replicas: n,
+    readQuorum: state.readQuorum!,
+    writeQuorum: state.writeQuorum!,
     members,
     move,
   };
@@ -130,4 +142,40 @@ export async function loadMembership(path: string): Promise<Membership | undefin
 
 export function saveMembership(path: string, membership: Membership): Promise<void> {
   return writeFileAtomically(path, `${JSON.stringify(membership, null, 2)}\n`);
+}
+
+/** N, R and W of a cluster. */
+export interface Replication {
+  readonly replicas: number;
+  readonly readQuorum: number;
+  readonly writeQuorum: number;
+}
+
+/**
+ * N, R and W for a cluster of `members` nodes: N defaults to 3 (or the node count when smaller), R and W to a
+ * majority of N. Throws RINGKV_ERR_INVALID_OPTION naming the setting when they cannot hold together.
+ */
+export function replicationFor(members: number, requested: Partial<Replication>): Replication {
+  const replicas = requested.replicas ?? Math.min(3, members);
+  if (replicas > members) {
+    throw new RingKvError(
+      'RINGKV_ERR_INVALID_OPTION',
+      `replicas (N = ${replicas}) cannot exceed the number of nodes (${members})`,
+    );
+  }
+  const majority = Math.floor(replicas / 2) + 1;
+  const readQuorum = requested.readQuorum ?? majority;
+  const writeQuorum = requested.writeQuorum ?? majority;
+  for (const [name, value] of [
+    ['read quorum (R)', readQuorum],
+    ['write quorum (W)', writeQuorum],
+  ] as const) {
+    if (value < 1 || value > replicas) {
+      throw new RingKvError(
+        'RINGKV_ERR_INVALID_OPTION',
+        `${name} must be between 1 and replicas (N = ${replicas}), got ${value}`,
+      );
+    }
+  }
+  return { replicas, readQuorum, writeQuorum };
 }

@@ -4,6 +4,7 @@ import {
   type BatchAnswer,
   type CountAnswer,
   type DeleteAnswer,
+  type DigestAnswer,
   type DropAnswer,
   NODE_SERVICE,
   type NodeHealth,
@@ -15,7 +16,7 @@ import {
   type WriteAnswer,
 } from '../node/protocol.js';
 import type { PushProgress } from '../node/push.js';
-import { encodeRecordFrames, type StoredRecord } from '../storage/record.js';
+import { encodeRecordFrames, RecordFrameDecoder, type StoredRecord } from '../storage/record.js';
 import type { Version } from '../version/version.js';
 
 export interface NodeClientLimits {
@@ -48,6 +49,8 @@ interface Exchange {
 
 /** A push answers a line per batch; this long without one means it is stuck. */
 const PUSH_IDLE_TIMEOUT_MS = 60_000;
+/** The largest frame a node may send back in a scan: a 64 MiB value and its key. */
+const FRAME_BYTES_MAX = 65 * 1024 * 1024;
 
 /** Moves ranges in the JSON form the node's scan, count and drop routes take. */
 function rangesJson(ranges: readonly PositionRange[]): string {
@@ -221,6 +224,26 @@ export class NodeClient {
 
   async shutdown(): Promise<void> {
     this.#json<unknown>(await this.#exchange('POST', '/shutdown'));
+  }
+
+  /** Per range, the node's record count and digest of (key, version) pairs (anti-entropy). */
+  async digest(ranges: readonly PositionRange[]): Promise<DigestAnswer['digests']> {
+    const answer = await this.#exchange('POST', '/internal/digest', rangesJson(ranges), {
+      'content-type': 'application/json',
+    });
+    return this.#json<DigestAnswer>(answer).digests;
+  }
+
+  /** Every record in `ranges`, tombstones included, read in full (the caller bounds how much it asks for). */
+  async records(ranges: readonly PositionRange[]): Promise<StoredRecord[]> {
+    const answer = await this.#exchange('POST', '/internal/scan?batch=1000', rangesJson(ranges), {
+      'content-type': 'application/json',
+    });
+    if (answer.status !== 200) throw this.#refusal(answer);
+    const decoder = new RecordFrameDecoder(FRAME_BYTES_MAX);
+    const records = decoder.push(answer.body);
+    decoder.end();
+    return records;
   }
 
   /**

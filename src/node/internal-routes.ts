@@ -1,4 +1,5 @@
 import { isUtf8 } from 'node:buffer';
+import { createHash } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { RingKvError } from '../errors.js';
 import { checkValueSize, keyBytes, keyNotFound, storedContentType } from '../http/kv-api.js';
@@ -12,6 +13,7 @@ import {
   type BatchAnswer,
   type CountAnswer,
   type DeleteAnswer,
+  type DigestAnswer,
   type DropAnswer,
   NODE_SERVICE,
   type NodeHealth,
@@ -248,6 +250,34 @@ async function scan(
   response.end();
 }
 
+/**
+ * Per range, how many records it holds and a SHA-1 over its records' (key, version) pairs in position order:
+ * two replicas with the same digest for a range hold the same versions of the same keys (anti-entropy
+ * compares these, and copies data only where they differ).
+ */
+async function digest(
+  context: NodeContext,
+  request: IncomingMessage,
+  response: ServerResponse,
+): Promise<void> {
+  const ranges = await rangesBody(context, request);
+  const digests: [number, string][] = [];
+  const separator = Buffer.from([0]);
+  for (const [index, { from, to }] of ranges.entries()) {
+    const hash = createHash('sha1');
+    let count = 0;
+    for await (const records of context.engine.scan(from, to, 1000)) {
+      for (const record of records) {
+        hash.update(record.key).update(separator).update(record.version).update(separator);
+        count++;
+      }
+    }
+    digests.push([count, hash.digest('hex')]);
+    if (index % 200 === 199) await new Promise((resolve) => setImmediate(resolve));
+  }
+  sendJson(response, 200, { digests } satisfies DigestAnswer);
+}
+
 const PUSH_TARGETS_MAX = 16;
 
 /**
@@ -336,6 +366,9 @@ export async function internalRoute(
     case 'scan':
       if (request.method !== 'POST') expect('GET');
       return scan(context, request, parseQuery(query), response);
+    case 'digest':
+      expect('POST');
+      return digest(context, request, response);
     case 'push':
       expect('POST');
       return push(context, request, response);

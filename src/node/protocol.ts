@@ -49,3 +49,8 @@ export interface CountAnswer {
 export interface DropAnswer {
   readonly dropped: number;
 }
+
+/** Per requested range, in order: [record count, SHA-1 hex over its (key, version) pairs]. */
+export interface DigestAnswer {
+  readonly digests: readonly (readonly [number, string])[];
+}

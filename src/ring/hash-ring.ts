@@ -276,6 +276,27 @@ export class HashRing {
     return this.#rankIds(this.#placement.segmentOf(position), length);
   }
 
+  /**
+   * Every range [from, to) of the ring with its first `n` preference-list entries (shortened to the members
+   * the ring has), in position order, adjacent ranges with the same list merged: what each replica set holds.
+   */
+  ranges(n = 1): { readonly from: number; readonly to: number; readonly nodes: readonly string[] }[] {
+    integerInRange(n, 'n', 1, RING_NODES_MAX, 'RINGKV_ERR_INVALID_ARGUMENT');
+    const ranges: { from: number; to: number; nodes: string[] }[] = [];
+    if (this.#ids.length === 0) return ranges;
+    const count = this.#placement.segmentCount;
+    for (let segment = 0; segment < count; segment++) {
+      const from = this.#placement.segmentStart(segment);
+      const to = segment + 1 < count ? this.#placement.segmentStart(segment + 1) : RING_SIZE;
+      if (from === to) continue;
+      const nodes = this.#listAt(from, n);
+      const last = ranges.at(-1);
+      if (last !== undefined && sameList(last.nodes, nodes)) last.to = to;
+      else ranges.push({ from, to, nodes });
+    }
+    return ranges;
+  }
+
   /** The fraction of the position space each member owns (as first in the preference list). */
   shares(): Map<string, number> {
     const shares = new Map<string, number>(this.#ids.map((id) => [id, 0]));

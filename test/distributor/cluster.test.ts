@@ -58,11 +58,11 @@ async function wrongKeys(url: string, count: number, prefix = 'value'): Promise<
   return wrong;
 }
 
-describe('a 5-node cluster started with ringkv start', () => {
+describe('a 5-node cluster started with ringkv start, one replica per key', () => {
   let cluster: RunningProcess;
   const dataDir = `${directory.path}/five`;
   before(async () => {
-    cluster = await startCluster(dataDir);
+    cluster = await startCluster(dataDir, ['--replicas', '1']);
   });
   after(async () => {
     if (cluster.child.exitCode === null) await stopProcess(cluster);

@@ -288,3 +288,29 @@ describe('weights and evenness', () => {
     );
   });
 });
+
+test('ranges() tiles the ring with the preference list of every position', () => {
+  fc.assert(
+    fc.property(
+      members(1, 6),
+      settings,
+      fc.integer({ min: 1, max: 3 }),
+      fc.array(position, { maxLength: 30 }),
+      (nodes, chosen, n, positions) => {
+        const ring = new HashRing(nodes, ringOptions(chosen));
+        const ranges = ring.ranges(n);
+        assert.equal(ranges[0]!.from, 0);
+        assert.equal(ranges.at(-1)!.to, RING_SIZE);
+        for (let i = 1; i < ranges.length; i++) {
+          assert.equal(ranges[i]!.from, ranges[i - 1]!.to);
+          assert.notDeepEqual(ranges[i]!.nodes, ranges[i - 1]!.nodes);
+        }
+        for (const at of positions) {
+          const holder = ranges.find((range) => at >= range.from && at < range.to)!;
+          assert.deepEqual(holder.nodes, ring.preferenceListAt(at, Math.min(n, ring.size)));
+        }
+      },
+    ),
+    { numRuns: RUNS },
+  );
+});
