@@ -215,6 +215,57 @@ describe('five nodes, N=3, W=2, R=2', () => {
     }
   });
 
+  test('a read that finds a replica missing the key repairs it in the background', async () => {
+    const ring = new HashRing(Array.from({ length: NODES }, (_, index) => nodeId(index)));
+    await http(`${distributor.url}/put?key=repairable&value=fresh`, { method: 'PUT' });
+    const victim = ring.preferenceList('repairable', 3)[2]!;
+    const position = ring.position('repairable');
+    const victimUrl = `http://127.0.0.1:${base + 1 + Number(victim.split('-')[1])}`;
+    const drop = await http(`${victimUrl}/internal/drop`, {
+      method: 'POST',
+      body: JSON.stringify({ ranges: [[position, position + 1]] }),
+    });
+    assert.deepEqual(drop.json(), { dropped: 1 });
+    assert.equal((await http(`${victimUrl}/internal/kv/repairable`)).status, 404);
+    assert.equal((await http(`${distributor.url}/get?key=repairable`)).text, '{"value":"fresh"}');
+    let repaired = false;
+    for (let attempt = 0; attempt < 50 && !repaired; attempt++) {
+      repaired = (await http(`${victimUrl}/internal/kv/repairable`)).text === 'fresh';
+      if (!repaired) await sleep(50);
+    }
+    assert.ok(repaired, 'the missing replica got the value back');
+  });
+
+  test('a repair restores a replica that lost a whole range, as from an old disk', {
+    timeout: 60_000,
+  }, async () => {
+    const range = { from: 0x10000000, to: 0x30000000 };
+    const victimUrl = `http://127.0.0.1:${base + 1}`;
+    const count = (
+      await http(`${victimUrl}/internal/count`, {
+        method: 'POST',
+        body: JSON.stringify({ ranges: [[range.from, range.to]] }),
+      })
+    ).json() as { count: number };
+    assert.ok(count.count > 100, `the node held ${count.count} records there`);
+    await http(`${victimUrl}/internal/drop`, {
+      method: 'POST',
+      body: JSON.stringify({ ranges: [[range.from, range.to]] }),
+    });
+    const repair = await http(`${distributor.url}/repair`, { method: 'POST' });
+    assert.equal(repair.status, 200, repair.text);
+    const summary = repair.json() as { keysRepaired: number; rangesDiffering: number };
+    assert.ok(summary.keysRepaired >= count.count, `repaired ${summary.keysRepaired} of ${count.count}`);
+    assert.ok(summary.rangesDiffering > 0);
+    const after = (
+      await http(`${victimUrl}/internal/count`, {
+        method: 'POST',
+        body: JSON.stringify({ ranges: [[range.from, range.to]] }),
+      })
+    ).json();
+    assert.deepEqual(after, count);
+  });
+
   test('hints for a down node survive a distributor SIGKILL and reach the node when it is back', {
     timeout: 60_000,
   }, async () => {
