@@ -1,5 +1,5 @@
 /** Measures several servers under the same load in alternating rounds, and prints medians side by side. */
-import { type LoadReport, type LoadSpec, preload, runLoad } from '../../src/bench/load-generator.js';
+import { type LoadReport, type LoadSpec, runLoad, writeEveryKey } from '../../src/bench/load-generator.js';
 import { median, printTable } from '../table.js';
 import type { Server } from './servers.js';
 
@@ -31,7 +31,7 @@ export async function measureRounds(
   mix: Partial<LoadSpec> = {},
 ): Promise<LoadReport[][]> {
   const results: LoadReport[][] = targets.map(() => []);
-  for (const server of servers) await preload(server.url, MIX.keys, MIX.valueBytes);
+  for (const server of servers) await writeEveryKey(server.url, MIX.keys, MIX.valueBytes);
   for (let round = 0; round < ROUNDS; round++) {
     for (const [index, server] of servers.entries()) {
       const spec = { ...MIX, ...mix, url: server.url, seed: round + 1 };

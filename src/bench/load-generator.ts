@@ -1,6 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { build, type Histogram } from 'hdr-histogram-js';
 import { Pool } from 'undici';
+import { Http1Connection } from './http1-connection.js';
 import { type KeyDistribution, keyChooser, seededRandom } from './key-chooser.js';
 
 export type KeyValueApi = 'original' | 'rest';
@@ -118,37 +119,111 @@ export function isExpected(operation: Operation, status: number): boolean {
   return (status >= 200 && status < 300) || (status === 404 && operation !== 'put');
 }
 
-/** Runs a closed-loop load: every connection sends its next request as soon as the previous answer arrives. */
+/**
+ * Accounts for requests as they complete: an HDR histogram over the run and one per second, answers by
+ * status and by error code, and a per-second tick handed to `onTick`. Every load mode records through one.
+ */
+export class Recorder {
+  readonly #onTick: ((tick: LoadTick) => void) | undefined;
+  readonly #onSample: ((sample: LoadSample) => void) | undefined;
+  readonly histogram = newHistogram();
+  #tickHistogram = newHistogram();
+  readonly #statuses: Record<string, number> = {};
+  readonly #errorCodes: Record<string, number> = {};
+  readonly #seconds: LoadTick[] = [];
+  #requests = 0;
+  #errors = 0;
+  #tickRequests = 0;
+  #tickErrors = 0;
+  readonly started = performance.now();
+  readonly #ticker: NodeJS.Timeout;
+
+  constructor(onTick?: (tick: LoadTick) => void, onSample?: (sample: LoadSample) => void) {
+    this.#onTick = onTick;
+    this.#onSample = onSample;
+    this.#ticker = setInterval(() => this.#tick(), 1000);
+  }
+
+  get requests(): number {
+    return this.#requests;
+  }
+
+  get errors(): number {
+    return this.#errors;
+  }
+
+  #tick(): void {
+    const tick = {
+      second: this.#seconds.length + 1,
+      requests: this.#tickRequests,
+      errors: this.#tickErrors,
+      latency: summarize(this.#tickHistogram),
+    };
+    this.#seconds.push(tick);
+    this.#onTick?.(tick);
+    this.#tickRequests = 0;
+    this.#tickErrors = 0;
+    this.#tickHistogram = newHistogram();
+  }
+
+  /** Records one answered (or failed, status 0) request that began at `begin` (performance.now() ms). */
+  record(
+    operation: Operation,
+    key: string,
+    begin: number,
+    status: number,
+    ok: boolean,
+    errorCode?: string,
+  ): void {
+    const micros = Math.max(1, Math.round((performance.now() - begin) * 1000));
+    this.#onSample?.({ atMs: begin - this.started, latencyMicros: micros, operation, key, status, ok });
+    this.histogram.recordValue(micros);
+    this.#tickHistogram.recordValue(micros);
+    const label = status === 0 ? 'transport' : String(status);
+    this.#statuses[label] = (this.#statuses[label] ?? 0) + 1;
+    this.#requests++;
+    this.#tickRequests++;
+    if (!ok) {
+      this.#errors++;
+      this.#tickErrors++;
+      const code = errorCode ?? `HTTP_${label}`;
+      this.#errorCodes[code] = (this.#errorCodes[code] ?? 0) + 1;
+    }
+  }
+
+  finish(): LoadReport {
+    clearInterval(this.#ticker);
+    // The last, partial second counts too (and is the only one of a run shorter than a second).
+    if (this.#tickRequests > 0) this.#tick();
+    const durationMs = performance.now() - this.started;
+    return {
+      requests: this.#requests,
+      errors: this.#errors,
+      durationMs,
+      requestsPerSecond: this.#requests / (durationMs / 1000),
+      latency: summarize(this.histogram),
+      histogram: this.histogram,
+      statuses: this.#statuses,
+      errorCodes: this.#errorCodes,
+      seconds: this.#seconds,
+    };
+  }
+}
+
+/** The `code` of a `{ error, code }` answer body, if it has one. */
+export function errorCodeOf(body: string): string | undefined {
+  return /"code":"([A-Z_]+)"/.exec(body)?.[1];
+}
+
+/** Runs a closed-loop load (or, with `rate`, an open-loop one): see LoadSpec. */
 export async function runLoad(spec: LoadSpec): Promise<LoadReport> {
-  const pool = new Pool(spec.url, { connections: spec.connections, pipelining: 1, keepAliveTimeout: 30_000 });
-  const histogram = newHistogram();
-  let tickHistogram = newHistogram();
-  const statuses: Record<string, number> = {};
-  const errorCodes: Record<string, number> = {};
-  const seconds: LoadTick[] = [];
-  let requests = 0;
-  let errors = 0;
-  let tickRequests = 0;
-  let tickErrors = 0;
-  const started = performance.now();
+  const recorder = new Recorder(spec.onTick, spec.onSample);
+  const started = recorder.started;
   const deadline = started + spec.durationMs;
   const value = 'v'.repeat(spec.valueBytes);
-  const ticker = setInterval(() => {
-    const tick = {
-      second: seconds.length + 1,
-      requests: tickRequests,
-      errors: tickErrors,
-      latency: summarize(tickHistogram),
-    };
-    seconds.push(tick);
-    spec.onTick?.(tick);
-    tickRequests = 0;
-    tickErrors = 0;
-    tickHistogram = newHistogram();
-  }, 1000);
-
   const interval = spec.rate === undefined ? 0 : (spec.connections * 1000) / spec.rate;
   const connection = async (index: number) => {
+    const http = new Http1Connection(spec.url);
     const random = seededRandom(spec.seed * 7919 + index);
     const chooseKey = keyChooser(spec.keyDistribution, spec.keys, random);
     const limit = spec.requestsPerConnection ?? Number.POSITIVE_INFINITY;
@@ -162,64 +237,32 @@ export async function runLoad(spec: LoadSpec): Promise<LoadReport> {
       const operation: Operation =
         draw < spec.readFraction ? 'get' : draw < spec.readFraction + spec.deleteFraction ? 'del' : 'put';
       const key = `key${chooseKey()}`;
-      const request = requestFor(spec.api, operation, key, value);
       const begin = interval > 0 ? scheduled : performance.now();
       scheduled += interval;
-      let status = 'transport';
-      let ok = false;
       try {
-        const answer = await pool.request(request);
-        status = String(answer.statusCode);
-        ok = isExpected(operation, answer.statusCode);
-        if (ok) await answer.body.dump();
-        else {
-          const body = await answer.body.text();
-          const code = /"code":"([A-Z_]+)"/.exec(body)?.[1] ?? `HTTP_${status}`;
-          errorCodes[code] = (errorCodes[code] ?? 0) + 1;
-        }
+        const request = requestFor(spec.api, operation, key, value);
+        const answer = await http.request(request.method, request.path, request.body);
+        const ok = isExpected(operation, answer.status);
+        recorder.record(
+          operation,
+          key,
+          begin,
+          answer.status,
+          ok,
+          ok ? undefined : errorCodeOf(answer.body.toString('utf8')),
+        );
       } catch (error) {
-        const code = (error as { code?: string }).code ?? 'TRANSPORT';
-        errorCodes[code] = (errorCodes[code] ?? 0) + 1;
-      }
-      const micros = Math.max(1, Math.round((performance.now() - begin) * 1000));
-      spec.onSample?.({
-        atMs: begin - started,
-        latencyMicros: micros,
-        operation,
-        key,
-        status: Number(status) || 0,
-        ok,
-      });
-      histogram.recordValue(micros);
-      tickHistogram.recordValue(micros);
-      statuses[status] = (statuses[status] ?? 0) + 1;
-      requests++;
-      tickRequests++;
-      if (!ok) {
-        errors++;
-        tickErrors++;
+        recorder.record(operation, key, begin, 0, false, (error as { code?: string }).code ?? 'TRANSPORT');
       }
     }
+    http.close();
   };
   await Promise.all(Array.from({ length: spec.connections }, (_, index) => connection(index)));
-  clearInterval(ticker);
-  const durationMs = performance.now() - started;
-  await pool.close();
-  return {
-    requests,
-    errors,
-    durationMs,
-    requestsPerSecond: requests / (durationMs / 1000),
-    latency: summarize(histogram),
-    histogram,
-    statuses,
-    errorCodes,
-    seconds,
-  };
+  return recorder.finish();
 }
 
 /** Writes every key once (`key0` ... `key<keys-1>`), `connections` at a time, so reads find values. */
-export async function preload(
+export async function writeEveryKey(
   url: string,
   keys: number,
   valueBytes: number,

@@ -2,6 +2,7 @@
 /** The `ringkv` command line. Each command lives in its own module; this file only wires them up. */
 import { Command, CommanderError } from 'commander';
 import { isRingKvError } from '../errors.js';
+import { benchCommand } from './bench-command.js';
 import { distributorCommand } from './distributor-command.js';
 import { nodeCommand } from './node-command.js';
 import { repairCommand } from './repair-command.js';
@@ -15,7 +16,14 @@ const program = new Command('ringkv')
   .description('ringkv: a small distributed key-value store on a consistent-hash ring')
   .showHelpAfterError()
   .exitOverride();
-for (const command of [startCommand(), distributorCommand(), nodeCommand(), repairCommand(), ringCommand()]) {
+for (const command of [
+  startCommand(),
+  distributorCommand(),
+  nodeCommand(),
+  repairCommand(),
+  benchCommand(),
+  ringCommand(),
+]) {
   // Settings are not inherited through addCommand, and every command must exit with the codes above.
   program.addCommand(command.copyInheritedSettings(program));
 }

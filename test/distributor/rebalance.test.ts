@@ -4,8 +4,8 @@
 import assert from 'node:assert/strict';
 import { after, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { Model, preload, runClients, verifyAll } from '../../src/bench/model-clients.js';
 import { http } from '../helpers/http.js';
-import { Model, preload, runClients, verifyAll } from '../helpers/model.js';
 import { type RunningProcess, startCluster, stopProcess } from '../helpers/processes.js';
 import { temporaryDirectory } from '../helpers/temporary.js';
 

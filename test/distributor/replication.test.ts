@@ -5,11 +5,11 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { Model, preload, runClients, verifyAll } from '../../src/bench/model-clients.js';
 import { HashRing } from '../../src/ring/hash-ring.js';
 import { RecordFrameDecoder } from '../../src/storage/record.js';
 import { runCli } from '../helpers/cli.js';
 import { http } from '../helpers/http.js';
-import { Model, preload, runClients, verifyAll } from '../helpers/model.js';
 import {
   freePortRange,
   type RunningProcess,

@@ -1,0 +1,111 @@
+/**
+ * npm run bench:client — how hard `ringkv bench` can push, against wrk: both drive the same minimal
+ * node:http server (pinned to CPU 0) with 64 connections and the 90% GET / 10% PUT mix over 10,000 preloaded
+ * keys of 100 bytes, taking turns on CPU 1; ringkv bench runs as users run it (the CLI, writing its CSVs and
+ * report). Target: ringkv bench >= 0.8 of wrk's requests per second. Needs wrk (apt-get install wrk).
+ */
+import { execFile, execFileSync } from 'node:child_process';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { writeEveryKey } from '../src/bench/load-generator.js';
+import { CLI, type Server, startServer, TSX_LOADER } from './lib/servers.js';
+import { median, printTable } from './table.js';
+
+const run = promisify(execFile);
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 6);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
+
+try {
+  execFileSync('wrk', ['--version'], { stdio: 'ignore' });
+} catch (error) {
+  if ((error as { code?: string }).code === 'ENOENT') {
+    console.log('bench:client needs wrk: apt-get install wrk (this script installs nothing itself)');
+    process.exit(2);
+  }
+}
+
+const work = await mkdtemp(join(tmpdir(), 'ringkv-bench-client-'));
+const script = join(work, 'mix.lua');
+await writeFile(
+  script,
+  `local value = string.rep("v", 100)
+request = function()
+  local key = "key" .. math.random(0, 9999)
+  if math.random(1, 10) == 1 then return wrk.format("PUT", "/put?key=" .. key .. "&value=" .. value) end
+  return wrk.format("GET", "/get?key=" .. key)
+end
+`,
+);
+const server: Server = await startServer(
+  [...TSX_LOADER, new URL('./reference/minimal-server.ts', import.meta.url).pathname],
+  'listening',
+  0,
+);
+const wrkRates: number[] = [];
+const benchRates: number[] = [];
+try {
+  await writeEveryKey(server.url, 10_000, 100);
+  for (let round = 0; round < ROUNDS; round++) {
+    const wrk = await run('taskset', [
+      '-c',
+      '1',
+      'wrk',
+      '-t1',
+      '-c64',
+      `-d${SECONDS}s`,
+      '-s',
+      script,
+      server.url,
+    ]);
+    wrkRates.push(Number(/Requests\/sec:\s+([\d.]+)/.exec(wrk.stdout)?.[1]));
+    const bench = await run(
+      'taskset',
+      [
+        '-c',
+        '1',
+        process.execPath,
+        CLI,
+        'bench',
+        '--url',
+        server.url,
+        '--clients',
+        '64',
+        '--duration',
+        String(SECONDS),
+        '--keys',
+        '10000',
+        '--no-preload',
+        '--out',
+        join(work, `round-${round}`),
+        '--json',
+      ],
+      { maxBuffer: 64 * 1024 * 1024 },
+    );
+    benchRates.push(
+      (JSON.parse(bench.stdout) as { results: { requestsPerSecond: number }[] }).results[0]!
+        .requestsPerSecond,
+    );
+    console.log(
+      `round ${round + 1}: wrk ${Math.round(wrkRates.at(-1)!)} req/s, ringkv bench ${Math.round(benchRates.at(-1)!)} req/s`,
+    );
+  }
+} finally {
+  await server.stop();
+  await rm(work, { recursive: true, force: true });
+}
+const ratio = median(benchRates) / median(wrkRates);
+console.log();
+printTable(
+  ['load generator (1 core, 64 connections)', 'req/s (median)'],
+  [
+    ['wrk -t1 -c64 (Lua mix)', Math.round(median(wrkRates)).toLocaleString('en-US')],
+    [
+      'ringkv bench --clients 64 (with CSVs and report)',
+      Math.round(median(benchRates)).toLocaleString('en-US'),
+    ],
+  ],
+);
+console.log(`\nBar: ringkv bench >= 0.8 x wrk: ${ratio >= 0.8 ? 'PASS' : 'FAIL'} (${ratio.toFixed(2)})`);
+process.exitCode = ratio >= 0.8 ? 0 : 1;
