@@ -1,23 +1,29 @@
 import { Pool } from 'undici';
 import { type ErrorCode, errorCatalog, RingKvError } from '../errors.js';
 import {
+  decodeMultiResponse,
+  encodeMultiRequest,
+  type MultiOp,
+  type MultiResult,
+} from '../node/multi-protocol.js';
+import {
   type BatchAnswer,
   type CountAnswer,
   type DeleteAnswer,
   type DigestAnswer,
   type DropAnswer,
+  MULTI_CONTENT_TYPE,
   NODE_SERVICE,
   type NodeHealth,
   type NodeStats,
   type PositionRange,
   RECORDS_CONTENT_TYPE,
-  TOMBSTONE_HEADER,
-  VERSION_HEADER,
   type WriteAnswer,
 } from '../node/protocol.js';
 import type { PushProgress } from '../node/push.js';
 import { encodeRecordFrames, RecordFrameDecoder, type StoredRecord } from '../storage/record.js';
 import type { Version } from '../version/version.js';
+import { BatchLane } from './batch-lane.js';
 
 export interface NodeClientLimits {
   /** Keep-alive connections to the node. */
@@ -49,6 +55,8 @@ interface Exchange {
 
 /** A push answers a line per batch; this long without one means it is stuck. */
 const PUSH_IDLE_TIMEOUT_MS = 60_000;
+/** Operations one batch to a node carries at most. */
+const BATCH_OPS_MAX = 256;
 /** The largest frame a node may send back in a scan: a 64 MiB value and its key. */
 const FRAME_BYTES_MAX = 65 * 1024 * 1024;
 
@@ -71,12 +79,18 @@ export class NodeClient {
   readonly #pool: Pool;
   readonly #limits: NodeClientLimits;
   #inFlight = 0;
+  /** Reads and writes batch separately, so reads never wait behind a batch waiting for its writes' flush. */
+  readonly #reads: BatchLane;
+  readonly #writes: BatchLane;
+  #queuedOrSent = 0;
 
   constructor(id: string, url: string, limits: NodeClientLimits) {
     this.id = id;
     this.url = url;
     this.#limits = limits;
     this.#pool = new Pool(url, { connections: limits.connections, pipelining: 1, keepAliveTimeout: 10_000 });
+    this.#reads = new BatchLane((ops) => this.#multi(ops), BATCH_OPS_MAX);
+    this.#writes = new BatchLane((ops) => this.#multi(ops), BATCH_OPS_MAX);
   }
 
   get inFlight(): number {
@@ -150,37 +164,65 @@ export class NodeClient {
     }
   }
 
-  static #keyPath(key: string): string {
-    return `/internal/kv/${encodeURIComponent(key)}`;
+  /** Sends one batch of operations as POST /internal/multi. */
+  async #multi(ops: MultiOp[]): Promise<MultiResult[]> {
+    const exchange = await this.#exchange('POST', '/internal/multi', encodeMultiRequest(ops), {
+      'content-type': MULTI_CONTENT_TYPE,
+    });
+    if (exchange.status !== 200) throw this.#refusal(exchange);
+    try {
+      return decodeMultiResponse(exchange.body, ops);
+    } catch {
+      throw this.#failure('RINGKV_ERR_NODE_ERROR', 'answered a malformed batch');
+    }
+  }
+
+  /**
+   * Queues one operation for the next batch to this node (see BatchLane): concurrent client requests for one
+   * node travel in one HTTP exchange. Fails at once when the node is down or too much is already in flight.
+   */
+  async #enqueue(op: MultiOp): Promise<MultiResult> {
+    if (!this.available) throw this.#failure('RINGKV_ERR_NODE_UNAVAILABLE', 'marked down by health checks');
+    if (this.#queuedOrSent >= this.#limits.inFlightMax) {
+      throw this.#failure('RINGKV_ERR_OVERLOADED', `${this.#limits.inFlightMax} requests already in flight`);
+    }
+    this.#queuedOrSent++;
+    try {
+      return await (op.kind === 'read' ? this.#reads : this.#writes).add(op);
+    } finally {
+      this.#queuedOrSent--;
+    }
   }
 
   async read(key: string): Promise<NodeRead> {
-    const exchange = await this.#exchange('GET', NodeClient.#keyPath(key));
-    const version = exchange.headers[VERSION_HEADER];
-    if (exchange.status === 200 && typeof version === 'string') {
-      const contentType = exchange.headers['content-type'];
-      return typeof contentType === 'string'
-        ? { kind: 'found', version, value: exchange.body, contentType }
-        : { kind: 'found', version, value: exchange.body };
-    }
-    if (exchange.status === 404) {
-      return exchange.headers[TOMBSTONE_HEADER] === '1' && typeof version === 'string'
-        ? { kind: 'tombstone', version }
-        : { kind: 'absent' };
-    }
-    throw this.#refusal(exchange);
+    const result = await this.#enqueue({ kind: 'read', key: Buffer.from(key, 'utf8') });
+    const record = result.kind === 'read' ? result.record : undefined;
+    if (record === undefined) return { kind: 'absent' };
+    if (record.value === null) return { kind: 'tombstone', version: record.version };
+    const value = Buffer.from(record.value.buffer, record.value.byteOffset, record.value.length);
+    return record.contentType === undefined
+      ? { kind: 'found', version: record.version, value }
+      : { kind: 'found', version: record.version, value, contentType: record.contentType };
   }
 
   async put(key: string, version: Version, value: Buffer, contentType?: string): Promise<WriteAnswer> {
-    const headers: Record<string, string> = { [VERSION_HEADER]: version };
-    if (contentType !== undefined) headers['content-type'] = contentType;
-    return this.#json<WriteAnswer>(await this.#exchange('PUT', NodeClient.#keyPath(key), value, headers));
+    const keyBytes = Buffer.from(key, 'utf8');
+    const record =
+      contentType === undefined
+        ? { key: keyBytes, version, value }
+        : { key: keyBytes, version, value, contentType };
+    const result = await this.#enqueue({ kind: 'write', record });
+    return { outcome: result.kind === 'write' ? result.outcome : 'stale' };
   }
 
   async delete(key: string, version: Version): Promise<DeleteAnswer> {
-    return this.#json<DeleteAnswer>(
-      await this.#exchange('DELETE', NodeClient.#keyPath(key), undefined, { [VERSION_HEADER]: version }),
-    );
+    const result = await this.#enqueue({
+      kind: 'write',
+      record: { key: Buffer.from(key, 'utf8'), version, value: null },
+    });
+    return result.kind === 'write'
+      ? { outcome: result.outcome, previous: result.previous }
+      : { outcome: 'stale', previous: 'absent' };
   }
 
   async health(): Promise<NodeHealth> {

@@ -10,11 +10,18 @@ import { encodeRecordFrames, RecordFrameDecoder, type StoredRecord } from '../st
 import { isVersion, type Version } from '../version/version.js';
 import type { NodeContext } from './client-routes.js';
 import {
+  decodeMultiRequest,
+  encodeMultiResponse,
+  type MultiResult,
+  type Previous,
+} from './multi-protocol.js';
+import {
   type BatchAnswer,
   type CountAnswer,
   type DeleteAnswer,
   type DigestAnswer,
   type DropAnswer,
+  MULTI_CONTENT_TYPE,
   NODE_SERVICE,
   type NodeHealth,
   type NodeStats,
@@ -177,13 +184,77 @@ async function versionedKey(
   }
 }
 
+/**
+ * Checks records arriving from a writer: keys non-empty, within the limit and UTF-8, values within the
+ * limit, and the newest version not from a clock too far ahead (observing it moves this node's clock past
+ * them all, since versions order as strings).
+ */
+function checkIncoming(context: NodeContext, records: readonly StoredRecord[]): void {
+  const { keyBytesMax, valueBytesMax } = context.options;
+  let newest = '';
+  for (const record of records) {
+    if (record.key.length === 0 || record.key.length > keyBytesMax || !isUtf8(record.key)) {
+      throw new RingKvError(
+        'RINGKV_ERR_BAD_RECORD_STREAM',
+        `a key is empty, over ${keyBytesMax} bytes, or not UTF-8`,
+      );
+    }
+    if (record.value !== null) checkValueSize(record.value, valueBytesMax);
+    if (record.version > newest) newest = record.version;
+  }
+  if (newest !== '') context.clock.observe(newest);
+}
+
+/**
+ * Many reads and versioned writes in one request (see multi-protocol.ts): reads answer the state before
+ * this batch's writes; the writes are applied together, in order, and each answers its outcome and the
+ * key's state before it.
+ */
+async function multi(
+  context: NodeContext,
+  request: IncomingMessage,
+  response: ServerResponse,
+): Promise<void> {
+  const { batchBytesMax, batchRecordsMax, bodyTimeoutMs, keyBytesMax } = context.options;
+  const body = await readBody(request, {
+    bytesMax: batchBytesMax,
+    tooLargeCode: 'RINGKV_ERR_BODY_TOO_LARGE',
+    timeoutMs: bodyTimeoutMs,
+  });
+  const ops = decodeMultiRequest(body, batchRecordsMax);
+  const writes: StoredRecord[] = [];
+  for (const op of ops) {
+    if (op.kind === 'write') writes.push(op.record);
+    else if (op.key.length === 0 || op.key.length > keyBytesMax) {
+      throw new RingKvError('RINGKV_ERR_BAD_RECORD_STREAM', `a key is empty or over ${keyBytesMax} bytes`);
+    }
+  }
+  checkIncoming(context, writes);
+  const stateOf = (key: Uint8Array): Previous => {
+    const record = context.engine.get(key);
+    return record === undefined ? 'absent' : record.value === null ? 'tombstone' : 'live';
+  };
+  const results: (MultiResult | undefined)[] = ops.map((op) =>
+    op.kind === 'read' ? { kind: 'read', record: context.engine.get(op.key) } : undefined,
+  );
+  const previous = writes.map((record) => stateOf(record.key));
+  const outcomes = writes.length === 0 ? [] : await context.engine.apply(writes);
+  let write = 0;
+  const answers = results.map(
+    (result) => result ?? { kind: 'write' as const, outcome: outcomes[write]!, previous: previous[write++]! },
+  );
+  const answer = encodeMultiResponse(answers);
+  response.writeHead(200, { 'content-type': MULTI_CONTENT_TYPE, 'content-length': answer.length });
+  response.end(answer);
+}
+
 /** A batch of versioned records (puts and tombstones) as record frames; each checked like a single write. */
 async function batch(
   context: NodeContext,
   request: IncomingMessage,
   response: ServerResponse,
 ): Promise<void> {
-  const { batchBytesMax, batchRecordsMax, keyBytesMax, valueBytesMax, bodyTimeoutMs } = context.options;
+  const { batchBytesMax, batchRecordsMax, bodyTimeoutMs } = context.options;
   const body = await readBody(request, {
     bytesMax: batchBytesMax,
     tooLargeCode: 'RINGKV_ERR_BODY_TOO_LARGE',
@@ -195,19 +266,7 @@ async function batch(
   if (records.length > batchRecordsMax) {
     throw new RingKvError('RINGKV_ERR_BODY_TOO_LARGE', `a batch holds at most ${batchRecordsMax} records`);
   }
-  let newest = '';
-  for (const record of records) {
-    if (record.key.length === 0 || record.key.length > keyBytesMax || !isUtf8(record.key)) {
-      throw new RingKvError(
-        'RINGKV_ERR_BAD_RECORD_STREAM',
-        `a batch key is empty, over ${keyBytesMax} bytes, or not UTF-8`,
-      );
-    }
-    if (record.value !== null) checkValueSize(record.value, valueBytesMax);
-    if (record.version > newest) newest = record.version;
-  }
-  // Versions order as strings: observing the newest covers them all (and refuses it if it is from the future).
-  if (newest !== '') context.clock.observe(newest);
+  checkIncoming(context, records);
   const outcomes = await context.engine.apply(records);
   const applied = outcomes.filter((outcome) => outcome === 'applied').length;
   sendJson(response, 200, { applied, stale: outcomes.length - applied } satisfies BatchAnswer);
@@ -360,6 +419,9 @@ export async function internalRoute(
     case 'stats':
       expect('GET');
       return sendJson(response, 200, stats(context));
+    case 'multi':
+      expect('POST');
+      return multi(context, request, response);
     case 'batch':
       expect('POST');
       return batch(context, request, response);

@@ -7,6 +7,7 @@ import type { EngineKind, WriteOutcome } from '../storage/engine.js';
 export { VERSION_HEADER } from '../http/kv-api.js';
 export const TOMBSTONE_HEADER = 'x-ringkv-tombstone';
 export const RECORDS_CONTENT_TYPE = 'application/x-ringkv-records';
+export const MULTI_CONTENT_TYPE = 'application/x-ringkv-multi';
 export const NODE_SERVICE = 'ringkv-node';
 
 export interface NodeHealth {

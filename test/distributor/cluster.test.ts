@@ -40,6 +40,21 @@ async function writeKeys(url: string, count: number, prefix = 'value'): Promise<
   await agent.close();
 }
 
+/**
+ * For a key that read wrong: where the ring says it lives, and what every member holds for it (an
+ * unexplained loss was seen once in a full-suite run; if it comes back this says where the key went).
+ */
+async function whereIs(url: string, key: string): Promise<string> {
+  const ring = (await http(`${url}/ring?key=${key}`)).text;
+  const held = await Promise.all(
+    (await view(url)).members.map(async (member) => {
+      const answer = await http(`${member.url}/internal/kv/${key}`);
+      return `${member.id}: ${answer.status} ${answer.headers['x-ringkv-version'] ?? ''}`;
+    }),
+  );
+  return `${key}: ring ${ring}; nodes ${held.join(', ')}`;
+}
+
 /** Reads every key back; returns the keys whose value is not the expected one. */
 async function wrongKeys(url: string, count: number, prefix = 'value'): Promise<string[]> {
   const agent = new Agent({ connections: 16 });
@@ -125,7 +140,13 @@ describe('a 5-node cluster started with ringkv start, one replica per key', () =
     let current = await view(cluster.url);
     assert.equal(current.members.length, 6);
     assert.equal(current.ringVersion, 2);
-    assert.deepEqual(await wrongKeys(cluster.url, 3000), []);
+    const wrongAfterAdd = await wrongKeys(cluster.url, 3000);
+    const firstWrong = wrongAfterAdd[0]?.split(':')[0];
+    assert.deepEqual(
+      wrongAfterAdd,
+      [],
+      firstWrong === undefined ? '' : await whereIs(cluster.url, firstWrong),
+    );
     // The new node holds the keys the ring now gives it: its share is served by it, not stale elsewhere.
     await sleep(600);
     current = await view(cluster.url);

@@ -1,0 +1,137 @@
+/**
+ * npm run bench:compare — the ringkv distributor against nginx's consistent hashing in front of the same
+ * ringkv nodes: wrk (1 thread, 64 connections, 8 s) with 90% GET / 10% PUT over 10,000 keys of 100 bytes, on
+ * the original query API. One 5-node cluster (replicas = 1, the same work as nginx); nginx is configured with
+ * `hash $arg_key consistent` over its nodes. Default replication (3) is measured beside it. Needs wrk and nginx
+ * from Debian; installs nothing. BENCH_SECONDS (default 8), BENCH_ROUNDS (default 3).
+ */
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { writeEveryKey } from '../src/bench/load-generator.js';
+import { portIsFree } from '../src/distributor/local-nodes.js';
+import { CLI, type Server, startServer } from './lib/servers.js';
+import { mixScript, requireTool, runWrk, type WrkResult } from './lib/wrk.js';
+import { median, printTable } from './table.js';
+
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 8);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
+requireTool('wrk', ['--version'], 'apt-get install wrk');
+requireTool('nginx', ['-v'], 'apt-get install nginx');
+
+async function freeBase(count: number, from: number): Promise<number> {
+  for (let base = from; ; base += 100) {
+    let free = true;
+    for (let port = base; port <= base + count && free; port++) free = await portIsFree('127.0.0.1', port);
+    if (free) return base;
+  }
+}
+
+/** nginx in front of `nodes` with `hash $arg_key consistent`, one worker, keep-alive to the nodes. */
+async function startNginx(directory: string, port: number, nodes: readonly number[]): Promise<Server> {
+  const config = join(directory, 'nginx.conf');
+  await writeFile(
+    config,
+    `worker_processes 1;
+daemon off;
+pid ${join(directory, 'nginx.pid')};
+error_log ${join(directory, 'error.log')} warn;
+events { worker_connections 4096; }
+http {
+  access_log off;
+  client_body_temp_path ${directory}/body; proxy_temp_path ${directory}/proxy;
+  fastcgi_temp_path ${directory}/fastcgi; uwsgi_temp_path ${directory}/uwsgi; scgi_temp_path ${directory}/scgi;
+  upstream ringkv { hash $arg_key consistent; ${nodes.map((node) => `server 127.0.0.1:${node};`).join(' ')} keepalive 64; }
+  server {
+    listen 127.0.0.1:${port};
+    location / { proxy_pass http://ringkv; proxy_http_version 1.1; proxy_set_header Connection ""; }
+  }
+}
+`,
+  );
+  const child = spawn('nginx', ['-c', config, '-p', directory], { stdio: 'inherit' });
+  for (let attempt = 0; attempt < 50 && (await portIsFree('127.0.0.1', port)); attempt++) await sleep(100);
+  return {
+    url: `http://127.0.0.1:${port}`,
+    async stop() {
+      const exited = once(child, 'exit');
+      child.kill('SIGQUIT');
+      await exited;
+    },
+  };
+}
+
+const work = await mkdtemp(join(tmpdir(), 'ringkv-bench-compare-'));
+const script = await mixScript(work);
+const results = new Map<string, WrkResult[]>();
+const measure = async (name: string, url: string) => {
+  await writeEveryKey(url, 10_000, 100);
+  await runWrk(url, script, { connections: 64, seconds: 2 });
+  const runs: WrkResult[] = [];
+  for (let round = 0; round < ROUNDS; round++) {
+    runs.push(await runWrk(url, script, { connections: 64, seconds: SECONDS }));
+    console.log(`${name}: ${Math.round(runs.at(-1)!.requestsPerSecond)} req/s`);
+  }
+  results.set(name, runs);
+};
+
+console.log(
+  `bench:compare: wrk -t1 -c64 -d${SECONDS}s, 90% GET / 10% PUT over 10,000 keys of 100 bytes, ${ROUNDS} rounds; node ${process.version}\n`,
+);
+try {
+  const base = await freeBase(10, 36_000);
+  const nodes = [1, 2, 3, 4, 5].map((i) => base + i);
+  const cluster = await startServer(
+    [CLI, 'start', '--port', String(base), '--replicas', '1', '--data-dir', join(work, 'cluster')],
+    'distributor listening',
+  );
+  try {
+    await measure('ringkv distributor, replicas = 1', cluster.url);
+    const nginx = await startNginx(work, base + 8, nodes);
+    try {
+      await measure('nginx hash $arg_key consistent', nginx.url);
+    } finally {
+      await nginx.stop();
+    }
+  } finally {
+    await cluster.stop();
+  }
+  const replicated = await startServer(
+    [CLI, 'start', '--port', String(base), '--data-dir', join(work, 'replicated')],
+    'distributor listening',
+  );
+  try {
+    await measure('ringkv distributor, replicas = 3 (default)', replicated.url);
+  } finally {
+    await replicated.stop();
+  }
+} finally {
+  await rm(work, { recursive: true, force: true });
+}
+
+const nginxRate = median(results.get('nginx hash $arg_key consistent')!.map((run) => run.requestsPerSecond));
+console.log();
+printTable(
+  ['system (5 ringkv nodes behind it)', 'req/s (median)', 'p50 ms', 'p99 ms', 'vs nginx'],
+  [...results].map(([name, runs]) => {
+    const rate = median(runs.map((run) => run.requestsPerSecond));
+    return [
+      name,
+      Math.round(rate).toLocaleString('en-US'),
+      median(runs.map((run) => run.p50Ms)).toFixed(2),
+      median(runs.map((run) => run.p99Ms)).toFixed(2),
+      (rate / nginxRate).toFixed(2),
+    ];
+  }),
+);
+const ours = results.get('ringkv distributor, replicas = 1')!;
+const theirs = results.get('nginx hash $arg_key consistent')!;
+const faster = median(ours.map((run) => run.requestsPerSecond)) >= nginxRate;
+const tighter = median(ours.map((run) => run.p99Ms)) <= median(theirs.map((run) => run.p99Ms));
+console.log(
+  `\nBar: at least nginx's req/s: ${faster ? 'PASS' : 'FAIL'}; p99 no worse: ${tighter ? 'PASS' : 'FAIL'}`,
+);
+process.exitCode = faster && tighter ? 0 : 1;
