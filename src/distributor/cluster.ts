@@ -140,7 +140,10 @@ export class Cluster {
     this.#local =
       options.local === undefined
         ? undefined
-        : new LocalNodes({ logger: options.logger, onUnexpectedExit: (id) => this.#markDown(id) });
+        : new LocalNodes({
+            logger: options.logger,
+            onUnexpectedExit: (id) => this.#markDown(id, 'its process exited'),
+          });
   }
 
   /** Opens the cluster from its saved membership: starts local nodes, health checks, and any unfinished move. */
@@ -188,15 +191,17 @@ export class Cluster {
   #client(member: Member): NodeClient {
     let client = this.#clients.get(member.id);
     if (client === undefined) {
-      client = new NodeClient(member.id, member.url, this.#options.nodeLimits);
-      this.#clients.set(member.id, client);
+      const created = new NodeClient(member.id, member.url, this.#options.nodeLimits);
+      created.onUnreachable = (reason) => this.#health.markDown(created, reason);
+      this.#clients.set(member.id, created);
+      client = created;
     }
     return client;
   }
 
-  #markDown(id: string): void {
+  #markDown(id: string, reason: string): void {
     const client = this.#clients.get(id);
-    if (client !== undefined) client.available = false;
+    if (client !== undefined) this.#health.markDown(client, reason);
   }
 
   async #startLocal(member: Member): Promise<void> {
@@ -617,12 +622,12 @@ export class Cluster {
     return this.#begin(`shut down ${id}`, async () => {
       await this.#setDesired(id, 'stopped');
       if (this.#local?.has(id)) {
-        this.#markDown(id);
+        this.#markDown(id, 'shut down on request');
         await this.#local.stop(id);
       } else {
         // A remote node must hear the request while it still counts as up; then it is down for routing.
         await this.#clients.get(id)?.shutdown();
-        this.#markDown(id);
+        this.#markDown(id, 'shut down on request');
       }
       return member;
     });

@@ -61,6 +61,11 @@ export class HealthMonitor {
     }
   }
 
+  /** Marks a node down between probes (its process exited, a request was refused); a good probe brings it up. */
+  markDown(client: NodeClient, reason: string): void {
+    this.#set(client, false, reason);
+  }
+
   #set(client: NodeClient, available: boolean, reason?: string): void {
     if (client.available === available) return;
     client.available = available;

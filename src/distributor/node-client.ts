@@ -76,6 +76,11 @@ export class NodeClient {
   readonly url: string;
   /** Kept current by the health monitor; requests to a node known to be down fail at once. */
   available = true;
+  /**
+   * Called when a request finds the node unreachable (refused, reset), so it is marked down at once rather
+   * than at the next health probe. Timeouts do not call it: a busy node is not a dead one.
+   */
+  onUnreachable: ((reason: string) => void) | undefined;
   readonly #pool: Pool;
   readonly #limits: NodeClientLimits;
   #inFlight = 0;
@@ -139,7 +144,9 @@ export class NodeClient {
     const message = (error as Error).message ?? String(error);
     if (/TIMEOUT/.test(code))
       return this.#failure('RINGKV_ERR_NODE_TIMEOUT', `no answer within ${timeoutMs} ms`);
-    return this.#failure('RINGKV_ERR_NODE_UNAVAILABLE', `${code || 'request failed'}: ${message}`);
+    const reason = `${code || 'request failed'}: ${message}`;
+    this.onUnreachable?.(reason);
+    return this.#failure('RINGKV_ERR_NODE_UNAVAILABLE', reason);
   }
 
   /** Turns a node's `{ error, code }` answer into the same typed error, or a NODE_ERROR if it is not one. */

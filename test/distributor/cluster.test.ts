@@ -218,8 +218,12 @@ describe('a 5-node cluster started with ringkv start, one replica per key', () =
       await sleep(50);
     }
     assert.deepEqual(unavailable, { status: 503, code: 'RINGKV_ERR_NODE_UNAVAILABLE' });
-    const marked = await view(cluster.url);
-    assert.equal(marked.members.find((m) => m.id === victim.id)!.status, 'down');
+    let markedDown = false;
+    while (!markedDown && Date.now() - killedAt < 2000) {
+      markedDown = (await view(cluster.url)).members.find((m) => m.id === victim.id)!.status === 'down';
+      if (!markedDown) await sleep(50);
+    }
+    assert.ok(markedDown, 'GET /cluster showed the node down within 2 s of the kill');
     let back = false;
     for (let attempt = 0; attempt < 100 && !back; attempt++) {
       await sleep(100);
