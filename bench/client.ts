@@ -4,40 +4,24 @@
  * keys of 100 bytes, taking turns on CPU 1; ringkv bench runs as users run it (the CLI, writing its CSVs and
  * report). Target: ringkv bench >= 0.8 of wrk's requests per second. Needs wrk (apt-get install wrk).
  */
-import { execFile, execFileSync } from 'node:child_process';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { execFile } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { writeEveryKey } from '../src/bench/load-generator.js';
 import { CLI, type Server, startServer, TSX_LOADER } from './lib/servers.js';
+import { mixScript, requireTool, runWrk } from './lib/wrk.js';
 import { median, printTable } from './table.js';
 
 const run = promisify(execFile);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 6);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 
-try {
-  execFileSync('wrk', ['--version'], { stdio: 'ignore' });
-} catch (error) {
-  if ((error as { code?: string }).code === 'ENOENT') {
-    console.log('bench:client needs wrk: apt-get install wrk (this script installs nothing itself)');
-    process.exit(2);
-  }
-}
+requireTool('wrk', ['--version'], 'apt-get install wrk');
 
 const work = await mkdtemp(join(tmpdir(), 'ringkv-bench-client-'));
-const script = join(work, 'mix.lua');
-await writeFile(
-  script,
-  `local value = string.rep("v", 100)
-request = function()
-  local key = "key" .. math.random(0, 9999)
-  if math.random(1, 10) == 1 then return wrk.format("PUT", "/put?key=" .. key .. "&value=" .. value) end
-  return wrk.format("GET", "/get?key=" .. key)
-end
-`,
-);
+const script = await mixScript(work);
 const server: Server = await startServer(
   [...TSX_LOADER, new URL('./reference/minimal-server.ts', import.meta.url).pathname],
   'listening',
@@ -48,18 +32,9 @@ const benchRates: number[] = [];
 try {
   await writeEveryKey(server.url, 10_000, 100);
   for (let round = 0; round < ROUNDS; round++) {
-    const wrk = await run('taskset', [
-      '-c',
-      '1',
-      'wrk',
-      '-t1',
-      '-c64',
-      `-d${SECONDS}s`,
-      '-s',
-      script,
-      server.url,
-    ]);
-    wrkRates.push(Number(/Requests\/sec:\s+([\d.]+)/.exec(wrk.stdout)?.[1]));
+    wrkRates.push(
+      (await runWrk(server.url, script, { connections: 64, seconds: SECONDS, cpu: 1 })).requestsPerSecond,
+    );
     const bench = await run(
       'taskset',
       [

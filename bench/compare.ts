@@ -2,18 +2,18 @@
  * npm run bench:compare — the ringkv distributor against nginx's consistent hashing in front of the same
  * ringkv nodes: wrk (1 thread, 64 connections, 8 s) with 90% GET / 10% PUT over 10,000 keys of 100 bytes, on
  * the original query API. One 5-node cluster (replicas = 1, the same work as nginx); nginx is configured with
- * `hash $arg_key consistent` over its nodes. Default replication (3) is measured beside it. Needs wrk and nginx
- * from Debian; installs nothing. BENCH_SECONDS (default 8), BENCH_ROUNDS (default 3).
+ * `hash $arg_key consistent` over its nodes. Default replication (3) is measured beside it, and the original
+ * design rebuilt in Flask (bench/reference/original) when Debian's python3-flask and python3-requests are
+ * there. Needs wrk and nginx from Debian; installs nothing. BENCH_SECONDS (default 8), BENCH_ROUNDS (default 3).
  */
-import { spawn } from 'node:child_process';
-import { once } from 'node:events';
+import { execFileSync, spawn } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { writeEveryKey } from '../src/bench/load-generator.js';
 import { portIsFree } from '../src/distributor/local-nodes.js';
-import { CLI, type Server, startServer } from './lib/servers.js';
+import { CLI, type Server, startServer, stopChild } from './lib/servers.js';
 import { mixScript, requireTool, runWrk, type WrkResult } from './lib/wrk.js';
 import { median, printTable } from './table.js';
 
@@ -56,10 +56,40 @@ http {
   for (let attempt = 0; attempt < 50 && (await portIsFree('127.0.0.1', port)); attempt++) await sleep(100);
   return {
     url: `http://127.0.0.1:${port}`,
-    async stop() {
-      const exited = once(child, 'exit');
-      child.kill('SIGQUIT');
-      await exited;
+    stop: () => stopChild(child, 'SIGQUIT'),
+  };
+}
+
+function originalAvailable(): boolean {
+  try {
+    execFileSync('/usr/bin/python3', ['-c', 'import flask, requests'], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** The original design rebuilt (bench/reference/original/original.py): a Flask distributor and 5 Flask nodes. */
+async function startOriginal(directory: string, base: number): Promise<Server> {
+  const script = new URL('./reference/original/original.py', import.meta.url).pathname;
+  const children = [1, 2, 3, 4, 5].map((i) =>
+    spawn('/usr/bin/python3', [script, 'node', String(base + i), directory], { stdio: 'ignore' }),
+  );
+  children.push(
+    spawn(
+      '/usr/bin/python3',
+      [script, 'distributor', String(base), ...[1, 2, 3, 4, 5].map((i) => String(base + i))],
+      { stdio: 'ignore' },
+    ),
+  );
+  // Flask starts slowly: wait until the distributor and every node listen.
+  for (const port of [base, base + 1, base + 2, base + 3, base + 4, base + 5]) {
+    for (let attempt = 0; attempt < 100 && (await portIsFree('127.0.0.1', port)); attempt++) await sleep(100);
+  }
+  return {
+    url: `http://127.0.0.1:${base}`,
+    stop: async () => {
+      await Promise.all(children.map((child) => stopChild(child, 'SIGTERM')));
     },
   };
 }
@@ -98,6 +128,18 @@ try {
     }
   } finally {
     await cluster.stop();
+  }
+  if (originalAvailable()) {
+    const original = await startOriginal(work, base + 20);
+    try {
+      await measure('original design (Flask, rebuilt from the design document)', original.url);
+    } finally {
+      await original.stop();
+    }
+  } else {
+    console.log(
+      '(skipping the original design: it needs /usr/bin/python3 with flask and requests: apt-get install python3-flask python3-requests)',
+    );
   }
   const replicated = await startServer(
     [CLI, 'start', '--port', String(base), '--data-dir', join(work, 'replicated')],

@@ -1,5 +1,5 @@
 /** Starts the processes a benchmark measures, optionally pinned to a CPU (when taskset exists). */
-import { execFileSync, spawn } from 'node:child_process';
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
@@ -48,12 +48,13 @@ export async function startServer(args: readonly string[], ready: string, cpu?: 
       reject(new Error(`${args.join(' ')} exited with ${code} before it was ready`)),
     );
   });
-  return {
-    url: `http://127.0.0.1:${port}`,
-    async stop() {
-      const exited = once(child, 'exit');
-      child.kill('SIGTERM');
-      await exited;
-    },
-  };
+  return { url: `http://127.0.0.1:${port}`, stop: () => stopChild(child, 'SIGTERM') };
+}
+
+/** Signals a child and waits for it to exit; a child that has already exited is done. */
+export async function stopChild(child: ChildProcess, signal: NodeJS.Signals): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = once(child, 'exit');
+  child.kill(signal);
+  await exited;
 }
