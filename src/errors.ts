@@ -69,6 +69,10 @@ export const errorCatalog = {
     status: 405,
     description: 'The route exists but not with this method; the Allow header lists the methods it takes.',
   },
+  RINGKV_ERR_BATCH_TOO_LARGE: {
+    status: 413,
+    description: 'A batch (POST /mget, /mput) has more entries than the limit (default 1000).',
+  },
   RINGKV_ERR_REQUEST_TIMEOUT: {
     status: 408,
     description: 'The request body did not arrive within the time limit.',

@@ -57,6 +57,10 @@ export interface DistributorOptions {
   readonly connectionsMax?: number;
   /** Time for a request body to arrive. Default 10,000 ms. */
   readonly bodyTimeoutMs?: number;
+  /** Entries in one POST /mget or /mput. Default 1000. */
+  readonly batchKeysMax?: number;
+  /** Bytes of one POST /mget or /mput body. Default 16 MiB. */
+  readonly batchBytesMax?: number;
 }
 
 export type ResolvedDistributorOptions = Required<
@@ -89,6 +93,8 @@ export const DISTRIBUTOR_DEFAULTS = {
   inFlightMax: 8192,
   connectionsMax: 10_000,
   bodyTimeoutMs: 10_000,
+  batchKeysMax: 1000,
+  batchBytesMax: 16 * 1024 * 1024,
 };
 
 export function resolveDistributorOptions(options: unknown): ResolvedDistributorOptions {
@@ -141,6 +147,8 @@ export function resolveDistributorOptions(options: unknown): ResolvedDistributor
   integerInRange(merged.inFlightMax, 'inFlightMax', 1, 1_000_000);
   integerInRange(merged.connectionsMax, 'connectionsMax', 1, 1_000_000);
   integerInRange(merged.bodyTimeoutMs, 'bodyTimeoutMs', 100, 600_000);
+  integerInRange(merged.batchKeysMax, 'batchKeysMax', 1, 100_000);
+  integerInRange(merged.batchBytesMax, 'batchBytesMax', 1024, 1024 * 1024 * 1024);
   const id = validateNodeId(given.id ?? `distributor-${merged.port}`);
   return {
     ...merged,

@@ -5,28 +5,16 @@ import { dirname } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { type Logger, pino } from 'pino';
 import { RingKvError } from '../errors.js';
-import {
-  DELETED_BODY,
-  keyBytes,
-  keyNotFound,
-  NOT_FOUND_BODY,
-  queryValue,
-  REST_METHODS,
-  STORED_BODY,
-  sendValue,
-  storedContentType,
-} from '../http/kv-api.js';
-import { decodeComponent, parseQuery, readBody, splitTarget } from '../http/request.js';
-import { methodNotAllowed, routeNotFound, sendJson, sendJsonText } from '../http/response.js';
+import { parseQuery, splitTarget } from '../http/request.js';
 import { createGuardedServer, listenOn, stopOnce } from '../http/server.js';
-import { VERSION_HEADER } from '../node/protocol.js';
-import { toJsonValue } from '../storage/json-value.js';
+import { adminRoute } from './admin-routes.js';
 import { Cluster, type LocalNodeSettings, membershipPath } from './cluster.js';
 import {
   type DistributorOptions,
   type ResolvedDistributorOptions,
   resolveDistributorOptions,
 } from './distributor-options.js';
+import { batchRoute, originalRoute, restRoute } from './kv-routes.js';
 import {
   loadMembership,
   type Member,
@@ -121,25 +109,6 @@ async function initialMembership(options: ResolvedDistributorOptions): Promise<M
   };
 }
 
-/** `?port=P` or `?node=ID`, as the admin routes take them. */
-function memberSelector(query: Map<string, string>): { node?: string; port?: number } {
-  const node = query.get('node');
-  if (node !== undefined && node !== '') return { node };
-  const port = query.get('port');
-  if (port !== undefined && /^\d{1,5}$/.test(port)) return { port: Number(port) };
-  throw new RingKvError('RINGKV_ERR_INVALID_ARGUMENT', 'name the node with ?port=P or ?node=ID');
-}
-
-function weightParameter(query: Map<string, string>): number {
-  const text = query.get('weight');
-  if (text === undefined) return 1;
-  const weight = Number(text);
-  if (!Number.isFinite(weight) || weight <= 0 || weight > 1_000_000) {
-    throw new RingKvError('RINGKV_ERR_INVALID_ARGUMENT', 'weight must be a number in (0, 1000000]');
-  }
-  return weight;
-}
-
 /**
  * Builds the distributor: opens (or creates) the cluster's membership, starts local nodes if it runs them,
  * and returns its HTTP server, not yet listening.
@@ -189,149 +158,15 @@ export async function buildDistributor(input: BuildDistributorOptions = {}): Pro
     state,
   );
 
-  const readKey = async (key: string) => {
-    const read = await cluster.read(key);
-    return read.kind === 'found' ? read : undefined;
-  };
-
-  const originalRoute = async (
-    pathname: string,
-    method: string | undefined,
-    query: Map<string, string>,
-    response: ServerResponse,
-  ) => {
-    const key = keyBytes(query.get('key'), options.keyBytesMax).toString('utf8');
-    if (pathname === '/get') {
-      if (method !== 'GET' && method !== 'HEAD') throw methodNotAllowed(method, pathname, ['GET', 'HEAD']);
-      const found = await readKey(key);
-      if (found === undefined) sendJsonText(response, 404, NOT_FOUND_BODY);
-      else sendJson(response, 200, { value: toJsonValue(found.value, found.contentType) });
-    } else if (pathname === '/put') {
-      if (method !== 'PUT') throw methodNotAllowed(method, pathname, ['PUT']);
-      await cluster.write(key, queryValue(query, options.valueBytesMax));
-      sendJsonText(response, 200, STORED_BODY);
-    } else {
-      if (method !== 'DELETE') throw methodNotAllowed(method, pathname, ['DELETE']);
-      const { previous } = await cluster.write(key, null);
-      sendJsonText(
-        response,
-        previous === 'live' ? 200 : 404,
-        previous === 'live' ? DELETED_BODY : NOT_FOUND_BODY,
-      );
-    }
-  };
-
-  const restRoute = async (request: IncomingMessage, response: ServerResponse, encodedKey: string) => {
-    const key = keyBytes(decodeComponent(encodedKey, false), options.keyBytesMax).toString('utf8');
-    switch (request.method) {
-      case 'GET':
-      case 'HEAD': {
-        const found = await readKey(key);
-        if (found === undefined) throw keyNotFound();
-        sendValue(response, request.method, found.value, found.contentType, found.version);
-        return;
-      }
-      case 'PUT': {
-        const contentType = storedContentType(request.headers['content-type']);
-        const value = await readBody(request, {
-          bytesMax: options.valueBytesMax,
-          tooLargeCode: 'RINGKV_ERR_VALUE_TOO_LARGE',
-          timeoutMs: options.bodyTimeoutMs,
-        });
-        const { version } = await cluster.write(key, value, contentType);
-        response.writeHead(204, { [VERSION_HEADER]: version }).end();
-        return;
-      }
-      case 'DELETE': {
-        const { version, previous } = await cluster.write(key, null);
-        if (previous !== 'live') throw keyNotFound();
-        response.writeHead(204, { [VERSION_HEADER]: version }).end();
-        return;
-      }
-      default:
-        throw methodNotAllowed(request.method, '/kv/<key>', REST_METHODS);
-    }
-  };
-
-  const describe = (member: Member) => ({
-    id: member.id,
-    url: member.url,
-    port: Number(new URL(member.url).port),
-    local: member.localPort !== undefined,
-    ringVersion: cluster.state.ringVersion,
-  });
-
-  const adminRoute = async (
-    pathname: string,
-    method: string | undefined,
-    query: Map<string, string>,
-    response: ServerResponse,
-  ) => {
-    const expect = (allowed: string) => {
-      if (method !== allowed && !(allowed === 'GET' && method === 'HEAD')) {
-        throw methodNotAllowed(method, pathname, allowed === 'GET' ? ['GET', 'HEAD'] : [allowed]);
-      }
-    };
-    switch (pathname) {
-      case '/add_server': {
-        expect('POST');
-        const url = query.get('url');
-        const weight = weightParameter(query);
-        const { member, moved } =
-          url === undefined ? await cluster.addLocalNode(weight) : await cluster.addRemoteNode(url, weight);
-        return sendJson(response, 200, { message: 'Server added', ...describe(member), moved });
-      }
-      case '/remove_server': {
-        expect('POST');
-        const { member, moved } = await cluster.removeNode(cluster.findMember(memberSelector(query)).id);
-        return sendJson(response, 200, { message: 'Server removed', ...describe(member), moved });
-      }
-      case '/shutdown': {
-        expect('POST');
-        const member = await cluster.stopNode(cluster.findMember(memberSelector(query)).id);
-        return sendJson(response, 200, { message: 'Server shut down', ...describe(member) });
-      }
-      case '/start_server': {
-        expect('POST');
-        const member = await cluster.startNode(cluster.findMember(memberSelector(query)).id);
-        return sendJson(response, 200, { message: 'Server started', ...describe(member) });
-      }
-      case '/repair': {
-        expect('POST');
-        return sendJson(response, 200, { message: 'Repair finished', ...(await cluster.repair()) });
-      }
-      case '/cluster':
-        expect('GET');
-        return sendJson(response, 200, cluster.view());
-      case '/ring': {
-        expect('GET');
-        const key = keyBytes(query.get('key'), options.keyBytesMax).toString('utf8');
-        const { current, next } = cluster.rings();
-        const listed = (ids: readonly string[]) =>
-          ids.map((id) => ({ id, url: cluster.memberUrl(id) ?? null, available: cluster.isAvailable(id) }));
-        const replicas = Math.min(cluster.state.replicas, current.size);
-        return sendJson(response, 200, {
-          key,
-          position: current.position(key),
-          ringVersion: cluster.state.ringVersion,
-          nodes: listed(current.preferenceList(key, replicas)),
-          ...(next !== undefined && {
-            nextNodes: listed(next.preferenceList(key, Math.min(cluster.state.replicas, next.size))),
-          }),
-        });
-      }
-      default:
-        throw routeNotFound(pathname);
-    }
-  };
-
+  const context = { cluster, options };
   const route = async (request: IncomingMessage, response: ServerResponse): Promise<void> => {
     const { pathname, query } = splitTarget(request.url ?? '/');
     if (pathname === '/get' || pathname === '/put' || pathname === '/del') {
-      return originalRoute(pathname, request.method, parseQuery(query), response);
+      return originalRoute(context, pathname, request.method, parseQuery(query), response);
     }
-    if (pathname.startsWith('/kv/')) return restRoute(request, response, pathname.slice(4));
-    return adminRoute(pathname, request.method, parseQuery(query), response);
+    if (pathname.startsWith('/kv/')) return restRoute(context, request, response, pathname.slice(4));
+    if (pathname === '/mget' || pathname === '/mput') return batchRoute(context, pathname, request, response);
+    return adminRoute(context, pathname, request.method, parseQuery(query), response);
   };
 
   const guarded = createGuardedServer({

@@ -11,8 +11,8 @@ import { RING_SIZE } from '../ring/placement.js';
 import type { Version } from '../version/version.js';
 import { replaceFile } from './atomic-file.js';
 import type { StorageEngine } from './engine.js';
-import { toJsonValue } from './json-value.js';
-import { CONTENT_TYPE_PATTERN, type StoredRecord } from './record.js';
+import { fromJsonValue, toJsonValue } from './json-value.js';
+import type { StoredRecord } from './record.js';
 
 /**
  * The JSON snapshot, the original design's persistence kept as an export/import format: one file per node,
@@ -82,25 +82,9 @@ function importedRecord(
 ): StoredRecord | undefined {
   const keyBytes = Buffer.from(key, 'utf8');
   if (keyBytes.length === 0 || keyBytes.length > limits.keyBytesMax) return undefined;
-  let bytes: Buffer;
-  let contentType: string | undefined;
-  if (typeof value === 'string') {
-    bytes = Buffer.from(value, 'utf8');
-  } else if (
-    typeof value === 'object' &&
-    value !== null &&
-    typeof (value as { base64?: unknown }).base64 === 'string'
-  ) {
-    const encoded = value as { base64: string; contentType?: unknown };
-    bytes = Buffer.from(encoded.base64, 'base64');
-    if (encoded.contentType !== undefined) {
-      if (typeof encoded.contentType !== 'string' || !CONTENT_TYPE_PATTERN.test(encoded.contentType))
-        return undefined;
-      contentType = encoded.contentType;
-    }
-  } else {
-    return undefined;
-  }
+  const decoded = fromJsonValue(value);
+  if (decoded === undefined) return undefined;
+  const { bytes, contentType } = decoded;
   if (bytes.length > limits.valueBytesMax) return undefined;
   return contentType === undefined
     ? { key: keyBytes, version, value: bytes }
