@@ -36,6 +36,13 @@ export interface ClusterOptions {
   readonly moveKeysPerSecond: number;
   readonly logger: Logger;
   readonly physicalNowMs: () => number;
+  /** Called for every read or write sent to a node for a client (metrics). */
+  readonly onOperation?: (
+    node: string,
+    kind: string,
+    durationMs: number,
+    errorCode: string | undefined,
+  ) => void;
 }
 
 /** Which ring routes requests; during a move both rings do (reads ask both owners, writes go to the new). */
@@ -64,7 +71,9 @@ export interface MemberView {
   readonly status: MemberStatus;
   readonly weight: number;
   readonly local: boolean;
+  /** Live keys and stored bytes at the last health check; null before the first. */
   readonly keys: number | null;
+  readonly bytes: number | null;
   readonly share: number;
   /** Writes waiting for this node (hinted handoff). */
   readonly hintsPending: number;
@@ -193,6 +202,10 @@ export class Cluster {
     if (client === undefined) {
       const created = new NodeClient(member.id, member.url, this.#options.nodeLimits);
       created.onUnreachable = (reason) => this.#health.markDown(created, reason);
+      const { onOperation } = this.#options;
+      if (onOperation !== undefined)
+        created.onOperation = (kind, durationMs, errorCode) =>
+          onOperation(member.id, kind, durationMs, errorCode);
       this.#clients.set(member.id, created);
       client = created;
     }
@@ -713,6 +726,7 @@ export class Cluster {
         weight: member.weight,
         local: member.localPort !== undefined,
         keys: this.#health.stats.get(member.id)?.liveKeys ?? null,
+        bytes: this.#health.stats.get(member.id)?.bytes ?? null,
         share: this.#shares.get(member.id) ?? 0,
         hintsPending: hints.get(member.id) ?? 0,
       })),

@@ -61,6 +61,8 @@ export interface DistributorOptions {
   readonly batchKeysMax?: number;
   /** Bytes of one POST /mget or /mput body. Default 16 MiB. */
   readonly batchBytesMax?: number;
+  /** Open dashboard event streams (GET /events). Default 64. */
+  readonly eventStreamsMax?: number;
 }
 
 export type ResolvedDistributorOptions = Required<
@@ -95,6 +97,7 @@ export const DISTRIBUTOR_DEFAULTS = {
   bodyTimeoutMs: 10_000,
   batchKeysMax: 1000,
   batchBytesMax: 16 * 1024 * 1024,
+  eventStreamsMax: 64,
 };
 
 export function resolveDistributorOptions(options: unknown): ResolvedDistributorOptions {
@@ -149,6 +152,7 @@ export function resolveDistributorOptions(options: unknown): ResolvedDistributor
   integerInRange(merged.bodyTimeoutMs, 'bodyTimeoutMs', 100, 600_000);
   integerInRange(merged.batchKeysMax, 'batchKeysMax', 1, 100_000);
   integerInRange(merged.batchBytesMax, 'batchBytesMax', 1024, 1024 * 1024 * 1024);
+  integerInRange(merged.eventStreamsMax, 'eventStreamsMax', 1, 10_000);
   const id = validateNodeId(given.id ?? `distributor-${merged.port}`);
   return {
     ...merged,

@@ -23,6 +23,7 @@ import {
   saveMembership,
 } from './membership.js';
 import { NodeClient } from './node-client.js';
+import { Observability } from './observability.js';
 
 export interface BuildDistributorOptions extends DistributorOptions {
   readonly logger?: Logger;
@@ -139,7 +140,8 @@ export async function buildDistributor(input: BuildDistributorOptions = {}): Pro
           engine: options.engine,
           snapshotIntervalSeconds: options.snapshotIntervalSeconds,
         };
-  const cluster = await Cluster.open(
+  const observability: Observability = new Observability(options.id, () => cluster, options.eventStreamsMax);
+  const cluster: Cluster = await Cluster.open(
     {
       id: options.id,
       membershipPath: path,
@@ -154,6 +156,8 @@ export async function buildDistributor(input: BuildDistributorOptions = {}): Pro
       moveKeysPerSecond: options.moveKeysPerSecond,
       logger,
       physicalNowMs,
+      onOperation: (node, kind, durationMs, errorCode) =>
+        observability.metrics.operation(node, kind, durationMs, errorCode),
     },
     state,
   );
@@ -166,6 +170,7 @@ export async function buildDistributor(input: BuildDistributorOptions = {}): Pro
     }
     if (pathname.startsWith('/kv/')) return restRoute(context, request, response, pathname.slice(4));
     if (pathname === '/mget' || pathname === '/mput') return batchRoute(context, pathname, request, response);
+    if (await observability.handle(pathname, request, response)) return;
     return adminRoute(context, pathname, request.method, parseQuery(query), response);
   };
 
@@ -176,11 +181,14 @@ export async function buildDistributor(input: BuildDistributorOptions = {}): Pro
     inFlightMax: options.inFlightMax,
     connectionsMax: options.connectionsMax,
     bodyTimeoutMs: options.bodyTimeoutMs,
+    onAnswered: (request, status, durationMs) => observability.metrics.answered(request, status, durationMs),
+    onMalformed: () => observability.metrics.malformed(),
   });
   const server = guarded.server;
 
   const { shutdown, stopped } = stopOnce(async (reason) => {
     logger.info({ reason, inFlight: guarded.inFlight }, 'distributor shutting down');
+    observability.close();
     await guarded.drain(10_000);
     await cluster.close();
     logger.info({ reason }, 'distributor stopped');

@@ -81,6 +81,10 @@ export class NodeClient {
    * than at the next health probe. Timeouts do not call it: a busy node is not a dead one.
    */
   onUnreachable: ((reason: string) => void) | undefined;
+  /** Called when a read or write for a client request is done: its time, and its error code if it failed. */
+  onOperation:
+    | ((kind: MultiOp['kind'], durationMs: number, errorCode: string | undefined) => void)
+    | undefined;
   readonly #pool: Pool;
   readonly #limits: NodeClientLimits;
   #inFlight = 0;
@@ -189,6 +193,22 @@ export class NodeClient {
    * node travel in one HTTP exchange. Fails at once when the node is down or too much is already in flight.
    */
   async #enqueue(op: MultiOp): Promise<MultiResult> {
+    const started = performance.now();
+    try {
+      const result = await this.#enqueueNow(op);
+      this.onOperation?.(op.kind, performance.now() - started, undefined);
+      return result;
+    } catch (error) {
+      this.onOperation?.(
+        op.kind,
+        performance.now() - started,
+        (error as { code?: string }).code ?? 'unknown',
+      );
+      throw error;
+    }
+  }
+
+  async #enqueueNow(op: MultiOp): Promise<MultiResult> {
     if (!this.available) throw this.#failure('RINGKV_ERR_NODE_UNAVAILABLE', 'marked down by health checks');
     if (this.#queuedOrSent >= this.#limits.inFlightMax) {
       throw this.#failure('RINGKV_ERR_OVERLOADED', `${this.#limits.inFlightMax} requests already in flight`);

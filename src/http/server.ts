@@ -15,6 +15,10 @@ export interface GuardedServerOptions {
   readonly inFlightMax: number;
   readonly connectionsMax: number;
   readonly bodyTimeoutMs: number;
+  /** Called once per request when its answer is sent or its connection closes (metrics). */
+  readonly onAnswered?: (request: IncomingMessage, status: number, durationMs: number) => void;
+  /** Called for a connection that sent something that is not HTTP. */
+  readonly onMalformed?: () => void;
 }
 
 export interface GuardedServer {
@@ -45,6 +49,11 @@ export function createGuardedServer(options: GuardedServerOptions): GuardedServe
       noDelay: true,
     },
     (request, response) => {
+      const { onAnswered } = options;
+      if (onAnswered !== undefined) {
+        const started = performance.now();
+        response.once('close', () => onAnswered(request, response.statusCode, performance.now() - started));
+      }
       if (stopping) {
         sendError(
           response,
@@ -73,6 +82,7 @@ export function createGuardedServer(options: GuardedServerOptions): GuardedServe
   );
   server.maxConnections = options.connectionsMax;
   server.on('clientError', (error: NodeJS.ErrnoException, socket) => {
+    options.onMalformed?.();
     if (!socket.writable) return;
     const status = error.code === 'HPE_HEADER_OVERFLOW' ? 431 : 400;
     const body = JSON.stringify({

@@ -6,6 +6,7 @@ import { type Logger, pino } from 'pino';
 import { parseQuery, splitTarget } from '../http/request.js';
 import { methodNotAllowed, routeNotFound, sendJson } from '../http/response.js';
 import { createGuardedServer, listenOn, stopOnce } from '../http/server.js';
+import { sendMetrics } from '../metrics/registry.js';
 import type { StorageEngine } from '../storage/engine.js';
 import { LmdbEngine } from '../storage/lmdb-engine.js';
 import { MemoryEngine } from '../storage/memory-engine.js';
@@ -18,6 +19,7 @@ import {
 import { HybridLogicalClock } from '../version/hlc.js';
 import { type NodeContext, originalDelete, originalGet, originalPut, restRoute } from './client-routes.js';
 import { internalRoute } from './internal-routes.js';
+import { NodeMetrics } from './node-metrics.js';
 import { type ResolvedNodeOptions, resolveNodeOptions, type StorageNodeOptions } from './node-options.js';
 
 export interface BuildNodeOptions extends StorageNodeOptions {
@@ -72,6 +74,7 @@ export async function buildNode(input: BuildNodeOptions = {}): Promise<StorageNo
     maxDriftMs: options.maxClockDriftMs,
   });
   const context: NodeContext = { options, engine, clock, logger };
+  const metrics = new NodeMetrics(options.id, engine);
 
   const snapshotPath = join(options.dataDir, `${options.id}.json`);
   const snapshotExists = await exists(snapshotPath);
@@ -86,8 +89,14 @@ export async function buildNode(input: BuildNodeOptions = {}): Promise<StorageNo
       engine.kind === 'lmdb'
         ? writeSnapshotInChild(join(options.dataDir, `${options.id}.lmdb`), snapshotPath)
         : writeSnapshot(engine, snapshotPath),
-    onWritten: (result) => logger.debug({ ...result, path: snapshotPath }, 'snapshot written'),
-    onError: (error) => logger.error({ err: error, path: snapshotPath }, 'snapshot failed'),
+    onWritten: (result) => {
+      metrics.snapshot('written');
+      logger.debug({ ...result, path: snapshotPath }, 'snapshot written');
+    },
+    onError: (error) => {
+      metrics.snapshot('failed');
+      logger.error({ err: error, path: snapshotPath }, 'snapshot failed');
+    },
   });
   // The snapshot on disk already reflects the engine unless it is missing while the engine has data.
   const engineHasData = engine.stats().liveKeys > 0;
@@ -123,6 +132,9 @@ export async function buildNode(input: BuildNodeOptions = {}): Promise<StorageNo
       case '/del':
         if (method !== 'DELETE') throw methodNotAllowed(method, pathname, ['DELETE']);
         return originalDelete(context, parseQuery(query), response);
+      case '/metrics':
+        if (method !== 'GET') throw methodNotAllowed(method, pathname, ['GET']);
+        return sendMetrics(metrics.registry, response);
       case '/shutdown':
         if (method !== 'POST') throw methodNotAllowed(method, pathname, ['POST']);
         sendJson(response, 200, { message: 'Shutting down', id: options.id });
@@ -142,6 +154,8 @@ export async function buildNode(input: BuildNodeOptions = {}): Promise<StorageNo
     inFlightMax: options.inFlightMax,
     connectionsMax: options.connectionsMax,
     bodyTimeoutMs: options.bodyTimeoutMs,
+    onAnswered: (request, status, durationMs) => metrics.answered(request, status, durationMs),
+    onMalformed: () => metrics.malformed(),
   });
   const server = guarded.server;
 
