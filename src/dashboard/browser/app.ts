@@ -22,8 +22,10 @@ const HISTORY_SECONDS = 120;
 interface DashboardProbe {
   ticks: number;
   renderMs: number[];
+  /** Time to paint the ring for each new layout. */
+  layoutMs: number[];
 }
-const probe: DashboardProbe = { ticks: 0, renderMs: [] };
+const probe: DashboardProbe = { ticks: 0, renderMs: [], layoutMs: [] };
 (window as unknown as { ringkvDashboard: DashboardProbe }).ringkvDashboard = probe;
 
 const byId = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
@@ -167,7 +169,9 @@ async function refreshLayout(view: ClusterView): Promise<void> {
     ...view.members.map((m) => m.id),
   ]);
   colors = nodeColors([...ids]);
+  const started = performance.now();
   ring.setLayout(layout, colors);
+  probe.layoutMs.push(performance.now() - started);
   renderLegend(view.members);
   if (lookup !== undefined) showLookup();
 }
