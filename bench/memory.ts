@@ -11,6 +11,7 @@ import { runLoad } from '../src/bench/load-generator.js';
 import { portIsFree } from '../src/distributor/local-nodes.js';
 import { RECORDS_CONTENT_TYPE } from '../src/node/protocol.js';
 import { HashRing } from '../src/ring/hash-ring.js';
+import { CLUSTER_SECRET_HEADER } from '../src/security/secrets.js';
 import { encodeRecordFrames, type StoredRecord } from '../src/storage/record.js';
 import { formatVersion } from '../src/version/version.js';
 import { CLI, startServer } from './lib/servers.js';
@@ -46,7 +47,7 @@ async function fill(
     const answer = await request(`${urls[ids.indexOf(id)]}/internal/batch`, {
       method: 'POST',
       body: encodeRecordFrames(pending.get(id)!),
-      headers: { 'content-type': RECORDS_CONTENT_TYPE },
+      headers: { 'content-type': RECORDS_CONTENT_TYPE, [CLUSTER_SECRET_HEADER]: CLUSTER_SECRET },
     });
     await answer.body.text();
     pending.set(id, []);
@@ -60,6 +61,8 @@ async function fill(
   for (const id of ids) if (pending.get(id)!.length > 0) await flush(id);
 }
 
+/** The cluster's secret: the fill writes straight into the nodes, which require it. */
+const CLUSTER_SECRET = 'bench-memory-cluster-secret';
 const rows: string[][] = [];
 try {
   const node = await startServer(
@@ -105,6 +108,8 @@ try {
     [
       CLI,
       'start',
+      '--cluster-secret',
+      CLUSTER_SECRET,
       '--port',
       String(base),
       '--replicas',

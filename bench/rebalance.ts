@@ -14,6 +14,7 @@ import { type LoadSample, type LoadTick, newHistogram, runLoad } from '../src/be
 import { portIsFree } from '../src/distributor/local-nodes.js';
 import { RECORDS_CONTENT_TYPE } from '../src/node/protocol.js';
 import { HashRing } from '../src/ring/hash-ring.js';
+import { CLUSTER_SECRET_HEADER } from '../src/security/secrets.js';
 import { encodeRecordFrames, type StoredRecord } from '../src/storage/record.js';
 import { formatVersion } from '../src/version/version.js';
 import { CLI, startServer } from './lib/servers.js';
@@ -32,6 +33,9 @@ async function freeBase(count: number): Promise<number> {
 }
 
 /** Writes key0 ... key<KEYS-1> straight into their owners, 10,000 records per batch. */
+/** The bench's cluster secret: the preload writes straight into the nodes, which require it. */
+const CLUSTER_SECRET = 'bench-rebalance-cluster-secret';
+
 async function preloadDirect(base: number): Promise<void> {
   const ids = [1, 2, 3, 4, 5].map((i) => `127.0.0.1-${base + i}`);
   const ring = new HashRing(ids);
@@ -44,7 +48,7 @@ async function preloadDirect(base: number): Promise<void> {
     const answer = await request(`http://${id.replace('-', ':')}/internal/batch`, {
       method: 'POST',
       body: encodeRecordFrames(records),
-      headers: { 'content-type': RECORDS_CONTENT_TYPE },
+      headers: { 'content-type': RECORDS_CONTENT_TYPE, [CLUSTER_SECRET_HEADER]: CLUSTER_SECRET },
     });
     const text = await answer.body.text();
     if (answer.statusCode !== 200) throw new Error(`preload into ${id}: ${answer.statusCode} ${text}`);
@@ -84,7 +88,7 @@ console.log(
 );
 const extra = process.env.BENCH_START_ARGS?.split(' ').filter(Boolean) ?? [];
 const cluster = await startServer(
-  [CLI, 'start', '--port', String(base), '--data-dir', dataDir, ...extra],
+  [CLI, 'start', '--port', String(base), '--data-dir', dataDir, '--cluster-secret', CLUSTER_SECRET, ...extra],
   'distributor listening',
 );
 try {

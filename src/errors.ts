@@ -61,6 +61,16 @@ export const errorCatalog = {
     status: 404,
     description: 'No live value is stored under this key.',
   },
+  RINGKV_ERR_UNAUTHORIZED: {
+    status: 401,
+    description:
+      'The admin token (Authorization: Bearer) or, on a node, the cluster secret (x-ringkv-cluster-secret) is missing or wrong.',
+  },
+  RINGKV_ERR_NODE_IN_OTHER_CLUSTER: {
+    status: 409,
+    description:
+      'The node already belongs to another cluster (another secret); it refuses to join a second one.',
+  },
   RINGKV_ERR_ROUTE_NOT_FOUND: {
     status: 404,
     description: 'No route has this path.',
@@ -69,13 +79,19 @@ export const errorCatalog = {
     status: 405,
     description: 'The route exists but not with this method; the Allow header lists the methods it takes.',
   },
+  RINGKV_ERR_HEADERS_TOO_LARGE: {
+    status: 431,
+    description:
+      'The request line (the URL included) and headers are over the limit (default 16 KiB); large values go in the body of PUT /kv/<key>.',
+  },
   RINGKV_ERR_BATCH_TOO_LARGE: {
     status: 413,
-    description: 'A batch (POST /mget, /mput) has more entries than the limit (default 1000).',
+    description:
+      "A batch has more entries than its limit: POST /mget and /mput 1000, a node's internal batches 10,000.",
   },
   RINGKV_ERR_REQUEST_TIMEOUT: {
     status: 408,
-    description: 'The request body did not arrive within the time limit.',
+    description: "The request's headers or body did not arrive within the time limit.",
   },
   RINGKV_ERR_BODY_TOO_LARGE: {
     status: 413,

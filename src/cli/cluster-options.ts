@@ -12,6 +12,8 @@ export interface ClusterCommandOptions {
   readonly readQuorum?: number;
   readonly writeQuorum?: number;
   readonly moveRate: number;
+  readonly adminToken?: string;
+  readonly clusterSecret?: string;
 }
 
 /** Adds the ring, replication and move-speed options. */
@@ -47,6 +49,18 @@ export function addClusterOptions(command: Command): Command {
       new Option('--move-rate <keys/s>', 'speed limit of data moves when servers are added or removed')
         .default(DISTRIBUTOR_DEFAULTS.moveKeysPerSecond)
         .argParser(integerOption(100, 10_000_000)),
+    )
+    .addOption(
+      new Option(
+        '--admin-token <token>',
+        'required as "Authorization: Bearer <token>" on add_server, remove_server, shutdown, start_server, repair (default: none on loopback, made and printed once beyond it)',
+      ).env('RINGKV_ADMIN_TOKEN'),
+    )
+    .addOption(
+      new Option(
+        '--cluster-secret <secret>',
+        "the secret the cluster's nodes require (default: made on first start, kept in <data-dir>/distributor/credentials.json)",
+      ).env('RINGKV_CLUSTER_SECRET'),
     );
 }
 
@@ -58,6 +72,8 @@ export function clusterSettings(options: ClusterCommandOptions): DistributorOpti
     ...(options.writeQuorum !== undefined && { writeQuorum: options.writeQuorum }),
     ...(options.vnodes !== undefined && { vnodes: options.vnodes }),
     ...(options.partitions !== undefined && { partitions: options.partitions }),
+    ...(options.adminToken !== undefined && { adminToken: options.adminToken }),
+    ...(options.clusterSecret !== undefined && { clusterSecret: options.clusterSecret }),
   };
 }
 
@@ -69,6 +85,12 @@ export async function runDistributor(
   exitOnSignals((reason) => distributor.shutdown(reason));
   const address = await distributor.listen();
   onListening(address.port);
+  const { credentials } = distributor;
+  if (credentials.adminTokenGenerated) {
+    process.stdout.write(
+      `\nThe distributor listens beyond loopback, so the admin routes need a token. It was made now and is shown once\n(it is kept in ${credentials.path}):\n  ${credentials.adminToken}\nUse it as: curl -H 'Authorization: Bearer <token>' -X POST .../add_server, or RINGKV_ADMIN_TOKEN for the CLI.\n\n`,
+    );
+  }
   await distributor.stopped;
   process.exit(0);
 }

@@ -1,7 +1,11 @@
 /** `ringkv node`: runs one storage node in the foreground until SIGTERM, SIGINT or POST /shutdown. */
+
+import { access } from 'node:fs/promises';
+import { join } from 'node:path';
 import { Command, Option } from 'commander';
-import { NODE_DEFAULTS } from '../node/node-options.js';
+import { defaultNodeId, NODE_DEFAULTS } from '../node/node-options.js';
 import { buildNode } from '../node/node-server.js';
+import { generateSecret, isLoopback } from '../security/secrets.js';
 import { createLogger } from './logger.js';
 import { integerOption } from './parse.js';
 
@@ -15,6 +19,25 @@ interface NodeCommandOptions {
   readonly maxKeyBytes: number;
   readonly maxValueBytes: number;
   readonly tombstoneTtl: number;
+  readonly clusterSecret?: string;
+}
+
+/**
+ * The secret a node starts with: given (option or RINGKV_CLUSTER_SECRET), or, for a node bound beyond loopback
+ * that belongs to no cluster yet, a new one (printed once, so it can be given to the distributor).
+ */
+async function startingSecret(
+  options: NodeCommandOptions,
+): Promise<{ secret: string | undefined; generated: boolean }> {
+  const given = options.clusterSecret ?? process.env.RINGKV_CLUSTER_SECRET;
+  if (given !== undefined && given !== '') return { secret: given, generated: false };
+  if (isLoopback(options.host)) return { secret: undefined, generated: false };
+  const id = options.id ?? defaultNodeId(options.host, options.port);
+  const joined = await access(join(options.dataDir, `${id}.cluster.json`)).then(
+    () => true,
+    () => false,
+  );
+  return joined ? { secret: undefined, generated: false } : { secret: generateSecret(), generated: true };
 }
 
 /** Stops gracefully on the first signal, at once on a second one. */
@@ -65,13 +88,28 @@ export function nodeCommand(): Command {
         .default(NODE_DEFAULTS.tombstoneTtlMs / 1000)
         .argParser(integerOption(1, 3650 * 86_400)),
     )
+    .option(
+      '--cluster-secret <secret>',
+      "the cluster's secret (or RINGKV_CLUSTER_SECRET): only its distributors may use this node",
+    )
     .addHelpText(
       'after',
-      '\nExamples:\n  ringkv node --port 5001 --data-dir ./data\n  ringkv node --port 0 --engine memory --snapshot-interval 0\n',
+      `
+Examples:
+  ringkv node --port 5001 --data-dir ./data
+  ringkv node --port 0 --engine memory --snapshot-interval 0
+  RINGKV_CLUSTER_SECRET=... ringkv node --host 10.0.0.7 --port 5001   # a node for a distributor elsewhere
+
+A node nobody has joined answers anyone (as in the original design). Once a distributor joins it, or when
+it starts with a secret, it belongs to that cluster: every route but /internal/health and /metrics needs the
+secret, and it refuses other clusters. Bound beyond loopback without a secret, it makes one and prints it.
+`,
     )
     .action(async (options: NodeCommandOptions) => {
       const logger = createLogger('ringkv-node');
+      const { secret, generated } = await startingSecret(options);
       const node = await buildNode({
+        ...(secret !== undefined && { clusterSecret: secret }),
         ...(options.id !== undefined && { id: options.id }),
         host: options.host,
         port: options.port,
@@ -88,6 +126,11 @@ export function nodeCommand(): Command {
       if (process.send !== undefined)
         process.once('disconnect', () => void node.shutdown('the distributor exited'));
       await node.listen();
+      if (generated) {
+        process.stdout.write(
+          `\nThis node listens beyond loopback, so it belongs to a new cluster secret (shown once; kept in ${options.dataDir}):\n  ${secret}\nGive it to the distributor: ringkv distributor --cluster-secret <secret> --node http://${options.host}:${options.port}\n\n`,
+        );
+      }
       await node.stopped;
       process.exit(0);
     });

@@ -2,10 +2,11 @@
  * The distributor's membership and cluster routes: add, remove, shut down and start servers, repair, and the
  * views of the cluster and the ring.
  */
-import type { ServerResponse } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { RingKvError } from '../errors.js';
 import { keyBytes } from '../http/kv-api.js';
 import { methodNotAllowed, routeNotFound, sendJson } from '../http/response.js';
+import { bearerToken, secretsMatch } from '../security/secrets.js';
 import type { Cluster } from './cluster.js';
 import type { ResolvedDistributorOptions } from './distributor-options.js';
 import type { Member } from './membership.js';
@@ -23,6 +24,19 @@ export const ADMIN_ROUTES: ReadonlySet<string> = new Set([
   '/start_server',
   '/repair',
 ]);
+
+/**
+ * Throws 401 RINGKV_ERR_UNAUTHORIZED unless the request carries `Authorization: Bearer <token>`. The
+ * comparison takes the same time wherever a wrong token differs.
+ */
+export function checkAdminToken(request: IncomingMessage, token: string): void {
+  if (!secretsMatch(bearerToken(request.headers.authorization), token)) {
+    throw new RingKvError(
+      'RINGKV_ERR_UNAUTHORIZED',
+      'this route needs the admin token: Authorization: Bearer <token> (ringkv printed it when it made it)',
+    );
+  }
+}
 
 /** `?port=P` or `?node=ID`, as the admin routes take them. */
 function memberSelector(query: Map<string, string>): { node?: string; port?: number } {

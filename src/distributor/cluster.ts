@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import { RingKvError } from '../errors.js';
 import type { DeleteAnswer, WriteAnswer } from '../node/protocol.js';
 import type { HashRing } from '../ring/hash-ring.js';
+import { clusterIdOf } from '../security/secrets.js';
 import type { EngineKind } from '../storage/engine.js';
 import type { StoredRecord } from '../storage/record.js';
 import { HybridLogicalClock } from '../version/hlc.js';
@@ -12,7 +13,7 @@ import { HintStore } from './hint-store.js';
 import { LocalNodes, portIsFree, removeNodeFiles } from './local-nodes.js';
 import { type Member, type Membership, type PendingMove, ringOf, saveMembership } from './membership.js';
 import { type MoveProgress, type MoveSummary, runMove } from './migration.js';
-import { NodeClient, type NodeClientLimits, type NodeRead } from './node-client.js';
+import { NodeClient, type NodeClientSettings, type NodeRead } from './node-client.js';
 import { quorum } from './quorum.js';
 import { type RepairProgress, runRepair } from './repair.js';
 
@@ -22,6 +23,8 @@ export interface LocalNodeSettings {
   readonly dataDir: string;
   readonly engine: EngineKind;
   readonly snapshotIntervalSeconds: number;
+  /** Given to each local node at start (in its environment, not its command line). */
+  readonly clusterSecret: string;
 }
 
 export interface ClusterOptions {
@@ -29,7 +32,7 @@ export interface ClusterOptions {
   readonly id: string;
   readonly membershipPath: string;
   readonly local?: LocalNodeSettings;
-  readonly nodeLimits: NodeClientLimits;
+  readonly nodeLimits: NodeClientSettings;
   readonly healthIntervalMs: number;
   readonly probeTimeoutMs: number;
   /** Speed limit of data moves, keys per second. */
@@ -229,6 +232,7 @@ export class Cluster {
       dataDir: local.dataDir,
       engine: local.engine,
       snapshotIntervalSeconds: local.snapshotIntervalSeconds,
+      clusterSecret: local.clusterSecret,
     });
   }
 
@@ -504,6 +508,16 @@ export class Cluster {
             node: health.id,
           });
         }
+        if (
+          health.cluster !== null &&
+          health.cluster !== clusterIdOf(this.#options.nodeLimits.clusterSecret!)
+        ) {
+          throw new RingKvError(
+            'RINGKV_ERR_NODE_IN_OTHER_CLUSTER',
+            `node ${health.id} belongs to ${health.cluster}; it will not join this cluster`,
+            { node: health.id, cluster: health.cluster },
+          );
+        }
         const stats = await probe.stats();
         if (stats.liveKeys + stats.tombstones > 0) {
           throw new RingKvError(
@@ -514,6 +528,7 @@ export class Cluster {
             },
           );
         }
+        await probe.join();
         return this.#join({ id: health.id, url: base, weight, desired: 'running' });
       } finally {
         await probe.close();

@@ -1,6 +1,8 @@
 import { RingKvError } from '../errors.js';
+import { SERVER_LIMIT_DEFAULTS, validateServerLimits } from '../http/server.js';
 import { PARTITIONS_DEFAULT } from '../ring/hash-ring.js';
 import { validateNodeId } from '../ring/ring-node.js';
+import { validateSecret } from '../security/secrets.js';
 import type { EngineKind } from '../storage/engine.js';
 import { assertPlainObject, integerInRange, rejectUnknownKeys } from '../validate.js';
 
@@ -63,11 +65,36 @@ export interface DistributorOptions {
   readonly batchBytesMax?: number;
   /** Open dashboard event streams (GET /events). Default 64. */
   readonly eventStreamsMax?: number;
+  /** Time for a request's line and headers to arrive. Default 10,000 ms. */
+  readonly headersTimeoutMs?: number;
+  /** Bytes of a request's line (URL included) and headers. Default 16 KiB. */
+  readonly headerBytesMax?: number;
+  /** Idle keep-alive connections close after this long. Default 5,000 ms. */
+  readonly keepAliveTimeoutMs?: number;
+  /**
+   * Required as `Authorization: Bearer <token>` on the admin routes. Default: none on loopback; beyond
+   * loopback, one is made on first start and kept in `<data-dir>/distributor/credentials.json`.
+   */
+  readonly adminToken?: string;
+  /** The secret this cluster's nodes require. Default: made on first start and kept with the admin token. */
+  readonly clusterSecret?: string;
 }
 
 export type ResolvedDistributorOptions = Required<
-  Omit<DistributorOptions, 'nodes' | 'localNodes' | 'vnodes' | 'replicas' | 'readQuorum' | 'writeQuorum'>
+  Omit<
+    DistributorOptions,
+    | 'nodes'
+    | 'localNodes'
+    | 'vnodes'
+    | 'replicas'
+    | 'readQuorum'
+    | 'writeQuorum'
+    | 'adminToken'
+    | 'clusterSecret'
+  >
 > & {
+  readonly adminToken: string | undefined;
+  readonly clusterSecret: string | undefined;
   readonly nodes: readonly string[];
   readonly localNodes: number | undefined;
   readonly vnodes: number | undefined;
@@ -98,6 +125,7 @@ export const DISTRIBUTOR_DEFAULTS = {
   batchKeysMax: 1000,
   batchBytesMax: 16 * 1024 * 1024,
   eventStreamsMax: 64,
+  ...SERVER_LIMIT_DEFAULTS,
 };
 
 export function resolveDistributorOptions(options: unknown): ResolvedDistributorOptions {
@@ -112,6 +140,8 @@ export function resolveDistributorOptions(options: unknown): ResolvedDistributor
       'replicas',
       'readQuorum',
       'writeQuorum',
+      'adminToken',
+      'clusterSecret',
       ...Object.keys(DISTRIBUTOR_DEFAULTS),
     ],
     'distributor',
@@ -153,6 +183,7 @@ export function resolveDistributorOptions(options: unknown): ResolvedDistributor
   integerInRange(merged.batchKeysMax, 'batchKeysMax', 1, 100_000);
   integerInRange(merged.batchBytesMax, 'batchBytesMax', 1024, 1024 * 1024 * 1024);
   integerInRange(merged.eventStreamsMax, 'eventStreamsMax', 1, 10_000);
+  validateServerLimits(merged);
   const id = validateNodeId(given.id ?? `distributor-${merged.port}`);
   return {
     ...merged,
@@ -163,5 +194,8 @@ export function resolveDistributorOptions(options: unknown): ResolvedDistributor
     replicas: given.replicas,
     readQuorum: given.readQuorum,
     writeQuorum: given.writeQuorum,
+    adminToken: given.adminToken === undefined ? undefined : validateSecret(given.adminToken, 'adminToken'),
+    clusterSecret:
+      given.clusterSecret === undefined ? undefined : validateSecret(given.clusterSecret, 'clusterSecret'),
   };
 }

@@ -7,8 +7,9 @@ import { type Logger, pino } from 'pino';
 import { RingKvError } from '../errors.js';
 import { parseQuery, splitTarget } from '../http/request.js';
 import { createGuardedServer, listenOn, stopOnce } from '../http/server.js';
-import { adminRoute } from './admin-routes.js';
+import { ADMIN_ROUTES, adminRoute, checkAdminToken } from './admin-routes.js';
 import { Cluster, type LocalNodeSettings, membershipPath } from './cluster.js';
+import { type Credentials, resolveCredentials } from './credentials.js';
 import {
   type DistributorOptions,
   type ResolvedDistributorOptions,
@@ -38,24 +39,33 @@ export interface Distributor {
   /** Stops taking requests, lets in-flight ones finish, stops local nodes gracefully. Idempotent. */
   shutdown(reason: string): Promise<void>;
   readonly stopped: Promise<void>;
+  readonly credentials: Credentials;
 }
 
 function hostForUrl(host: string): string {
   return host.includes(':') ? `[${host}]` : host;
 }
 
-/** Asks a node that runs elsewhere for its id, waiting up to 15 s for it to come up. */
-async function identify(url: string, options: ResolvedDistributorOptions): Promise<Member> {
+/**
+ * Asks a node that runs elsewhere for its id, waiting up to 15 s for it to come up, and makes it join this
+ * cluster (refused with RINGKV_ERR_NODE_IN_OTHER_CLUSTER if it belongs to another).
+ */
+async function identify(
+  url: string,
+  options: ResolvedDistributorOptions,
+  clusterSecret: string,
+): Promise<Member> {
   const client = new NodeClient('candidate', url, {
     connections: 1,
     inFlightMax: 4,
     timeoutMs: options.nodeTimeoutMs,
+    clusterSecret,
   });
   try {
     for (let attempt = 0; ; attempt++) {
+      let health: Awaited<ReturnType<NodeClient['health']>>;
       try {
-        const health = await client.health();
-        return { id: health.id, url: new URL(url).origin, weight: 1, desired: 'running' };
+        health = await client.health();
       } catch (error) {
         if (attempt >= 75)
           throw new RingKvError(
@@ -63,7 +73,10 @@ async function identify(url: string, options: ResolvedDistributorOptions): Promi
             `${url} is not a reachable ringkv node: ${(error as Error).message}`,
           );
         await sleep(200);
+        continue;
       }
+      await client.join();
+      return { id: health.id, url: new URL(url).origin, weight: 1, desired: 'running' };
     }
   } finally {
     await client.close();
@@ -71,7 +84,10 @@ async function identify(url: string, options: ResolvedDistributorOptions): Promi
 }
 
 /** The membership on first start, from the options: local nodes on the ports after the distributor's, or given urls. */
-async function initialMembership(options: ResolvedDistributorOptions): Promise<Membership> {
+async function initialMembership(
+  options: ResolvedDistributorOptions,
+  clusterSecret: string,
+): Promise<Membership> {
   const members: Member[] = [];
   if (options.localNodes !== undefined) {
     for (let i = 1; i <= options.localNodes; i++) {
@@ -86,7 +102,7 @@ async function initialMembership(options: ResolvedDistributorOptions): Promise<M
       });
     }
   }
-  for (const url of options.nodes) members.push(await identify(url, options));
+  for (const url of options.nodes) members.push(await identify(url, options, clusterSecret));
   if (members.length === 0) {
     throw new RingKvError(
       'RINGKV_ERR_INVALID_OPTION',
@@ -120,9 +136,10 @@ export async function buildDistributor(input: BuildDistributorOptions = {}): Pro
   const logger = (givenLogger ?? pino({ name: 'ringkv-distributor' })).child({ distributor: options.id });
   const path = membershipPath(options.dataDir);
   await mkdir(dirname(path), { recursive: true });
+  const credentials = await resolveCredentials(options);
   let state = await loadMembership(path);
   if (state === undefined) {
-    state = await initialMembership(options);
+    state = await initialMembership(options, credentials.clusterSecret);
     await saveMembership(path, state);
     logger.info({ members: state.members.length, path }, 'created a new cluster');
   } else {
@@ -139,6 +156,7 @@ export async function buildDistributor(input: BuildDistributorOptions = {}): Pro
           dataDir: options.dataDir,
           engine: options.engine,
           snapshotIntervalSeconds: options.snapshotIntervalSeconds,
+          clusterSecret: credentials.clusterSecret,
         };
   const observability: Observability = new Observability(options.id, () => cluster, options.eventStreamsMax);
   const cluster: Cluster = await Cluster.open(
@@ -150,6 +168,7 @@ export async function buildDistributor(input: BuildDistributorOptions = {}): Pro
         connections: options.nodeConnections,
         inFlightMax: options.nodeInFlightMax,
         timeoutMs: options.nodeTimeoutMs,
+        clusterSecret: credentials.clusterSecret,
       },
       healthIntervalMs: options.healthIntervalMs,
       probeTimeoutMs: options.probeTimeoutMs,
@@ -165,6 +184,9 @@ export async function buildDistributor(input: BuildDistributorOptions = {}): Pro
   const context = { cluster, options };
   const route = async (request: IncomingMessage, response: ServerResponse): Promise<void> => {
     const { pathname, query } = splitTarget(request.url ?? '/');
+    if (credentials.adminToken !== undefined && ADMIN_ROUTES.has(pathname)) {
+      checkAdminToken(request, credentials.adminToken);
+    }
     if (pathname === '/get' || pathname === '/put' || pathname === '/del') {
       return originalRoute(context, pathname, request.method, parseQuery(query), response);
     }
@@ -181,6 +203,9 @@ export async function buildDistributor(input: BuildDistributorOptions = {}): Pro
     inFlightMax: options.inFlightMax,
     connectionsMax: options.connectionsMax,
     bodyTimeoutMs: options.bodyTimeoutMs,
+    headersTimeoutMs: options.headersTimeoutMs,
+    headerBytesMax: options.headerBytesMax,
+    keepAliveTimeoutMs: options.keepAliveTimeoutMs,
     onAnswered: (request, status, durationMs) => observability.metrics.answered(request, status, durationMs),
     onMalformed: () => observability.metrics.malformed(),
   });
@@ -200,6 +225,7 @@ export async function buildDistributor(input: BuildDistributorOptions = {}): Pro
     cluster,
     stopped,
     shutdown,
+    credentials,
     async listen() {
       const address = await listenOn(server, options.port, options.host);
       logger.info({ host: address.address, port: address.port }, 'distributor listening');

@@ -45,18 +45,17 @@ export async function originalRoute(
   response: ServerResponse,
 ): Promise<void> {
   const { cluster, options } = context;
+  const allowed = pathname === '/get' ? ['GET', 'HEAD'] : pathname === '/put' ? ['PUT'] : ['DELETE'];
+  if (method === undefined || !allowed.includes(method)) throw methodNotAllowed(method, pathname, allowed);
   const key = keyBytes(query.get('key'), options.keyBytesMax).toString('utf8');
   if (pathname === '/get') {
-    if (method !== 'GET' && method !== 'HEAD') throw methodNotAllowed(method, pathname, ['GET', 'HEAD']);
     const found = await readLive(cluster, key);
     if (found === undefined) sendJsonText(response, 404, NOT_FOUND_BODY);
     else sendJson(response, 200, { value: toJsonValue(found.value, found.contentType) });
   } else if (pathname === '/put') {
-    if (method !== 'PUT') throw methodNotAllowed(method, pathname, ['PUT']);
     await cluster.write(key, queryValue(query, options.valueBytesMax));
     sendJsonText(response, 200, STORED_BODY);
   } else {
-    if (method !== 'DELETE') throw methodNotAllowed(method, pathname, ['DELETE']);
     const { previous } = await cluster.write(key, null);
     sendJsonText(
       response,

@@ -19,6 +19,7 @@ export interface LocalNodeSpec {
   readonly dataDir: string;
   readonly engine: EngineKind;
   readonly snapshotIntervalSeconds: number;
+  readonly clusterSecret: string;
 }
 
 export interface LocalNodesOptions {
@@ -94,7 +95,7 @@ export class LocalNodes {
   }
 
   #spawn(entry: Supervised): void {
-    const { id, host, port, dataDir, engine, snapshotIntervalSeconds } = entry.spec;
+    const { id, host, port, dataDir, engine, snapshotIntervalSeconds, clusterSecret } = entry.spec;
     const args = [
       ...NODE_ARGS,
       'node',
@@ -116,6 +117,8 @@ export class LocalNodes {
     const child = spawn(process.execPath, args, {
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
       detached: true,
+      // The secret travels in the environment: a command line is visible to every user of the machine.
+      env: { ...process.env, RINGKV_CLUSTER_SECRET: clusterSecret },
     });
     entry.child = child;
     entry.startedAt = Date.now();

@@ -21,11 +21,14 @@ import {
   type WriteAnswer,
 } from '../node/protocol.js';
 import type { PushProgress } from '../node/push.js';
+import { CLUSTER_SECRET_HEADER } from '../security/secrets.js';
 import { encodeRecordFrames, RecordFrameDecoder, type StoredRecord } from '../storage/record.js';
 import type { Version } from '../version/version.js';
 import { BatchLane } from './batch-lane.js';
 
-export interface NodeClientLimits {
+export interface NodeClientSettings {
+  /** Sent on every request (x-ringkv-cluster-secret): a node that belongs to the cluster requires it. */
+  readonly clusterSecret?: string;
   /** Keep-alive connections to the node. */
   readonly connections: number;
   /** Requests in flight to the node at once; more answer 503 at once rather than queue without bound. */
@@ -86,20 +89,26 @@ export class NodeClient {
     | ((kind: MultiOp['kind'], durationMs: number, errorCode: string | undefined) => void)
     | undefined;
   readonly #pool: Pool;
-  readonly #limits: NodeClientLimits;
+  readonly #limits: NodeClientSettings;
   #inFlight = 0;
   /** Reads and writes batch separately, so reads never wait behind a batch waiting for its writes' flush. */
   readonly #reads: BatchLane;
   readonly #writes: BatchLane;
   #queuedOrSent = 0;
 
-  constructor(id: string, url: string, limits: NodeClientLimits) {
+  constructor(id: string, url: string, limits: NodeClientSettings) {
     this.id = id;
     this.url = url;
     this.#limits = limits;
     this.#pool = new Pool(url, { connections: limits.connections, pipelining: 1, keepAliveTimeout: 10_000 });
     this.#reads = new BatchLane((ops) => this.#multi(ops), BATCH_OPS_MAX);
     this.#writes = new BatchLane((ops) => this.#multi(ops), BATCH_OPS_MAX);
+  }
+
+  #headers(extra: Record<string, string> | undefined): Record<string, string> {
+    const secret = this.#limits.clusterSecret;
+    if (secret === undefined) return extra ?? {};
+    return { ...extra, [CLUSTER_SECRET_HEADER]: secret };
   }
 
   get inFlight(): number {
@@ -129,7 +138,7 @@ export class NodeClient {
         method,
         path,
         ...(body !== undefined && { body }),
-        ...(headers !== undefined && { headers }),
+        headers: this.#headers(headers),
         headersTimeout: timeoutMs,
         bodyTimeout: timeoutMs,
       });
@@ -259,6 +268,14 @@ export class NodeClient {
     return health;
   }
 
+  /**
+   * Makes the node belong to this distributor's cluster (POST /internal/join with the secret); idempotent.
+   * Throws RINGKV_ERR_NODE_IN_OTHER_CLUSTER if it belongs to another.
+   */
+  async join(): Promise<string> {
+    return this.#json<{ cluster: string }>(await this.#exchange('POST', '/internal/join')).cluster;
+  }
+
   /** The node's stats, asked even while it is marked down, with a short timeout: the health monitor's probe. */
   async probe(timeoutMs: number): Promise<NodeStats> {
     return this.#json<NodeStats>(
@@ -332,7 +349,7 @@ export class NodeClient {
         method: 'POST',
         path: '/internal/push',
         body: JSON.stringify({ ranges: ranges.map(({ from, to }) => [from, to]), targets, keysPerSecond }),
-        headers: { 'content-type': 'application/json' },
+        headers: this.#headers({ 'content-type': 'application/json' }),
         headersTimeout: this.#limits.timeoutMs,
         bodyTimeout: PUSH_IDLE_TIMEOUT_MS,
       });

@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from 'pino';
 import { RingKvError } from '../errors.js';
+import { integerInRange } from '../validate.js';
 import { sendError } from './response.js';
 
 export interface GuardedServerOptions {
@@ -15,6 +16,12 @@ export interface GuardedServerOptions {
   readonly inFlightMax: number;
   readonly connectionsMax: number;
   readonly bodyTimeoutMs: number;
+  /** Time for a request's line and headers to arrive. */
+  readonly headersTimeoutMs: number;
+  /** Bytes of a request's line (the URL included) and headers together. */
+  readonly headerBytesMax: number;
+  /** An idle keep-alive connection is closed after this long. */
+  readonly keepAliveTimeoutMs: number;
   /** Called once per request when its answer is sent or its connection closes (metrics). */
   readonly onAnswered?: (request: IncomingMessage, status: number, durationMs: number) => void;
   /** Called for a connection that sent something that is not HTTP. */
@@ -31,6 +38,20 @@ export interface GuardedServer {
   drain(timeoutMs: number): Promise<void>;
 }
 
+/** The limits every server takes as options, with their defaults. */
+export const SERVER_LIMIT_DEFAULTS = {
+  headersTimeoutMs: 10_000,
+  headerBytesMax: 16 * 1024,
+  keepAliveTimeoutMs: 5_000,
+};
+
+/** Checks the shared server limits of a merged options object; messages name the option. */
+export function validateServerLimits(options: typeof SERVER_LIMIT_DEFAULTS): void {
+  integerInRange(options.headersTimeoutMs, 'headersTimeoutMs', 100, 600_000);
+  integerInRange(options.headerBytesMax, 'headerBytesMax', 1024, 1024 * 1024);
+  integerInRange(options.keepAliveTimeoutMs, 'keepAliveTimeoutMs', 100, 600_000);
+}
+
 /**
  * The node:http server every ringkv process uses: a bound on requests in flight (503 with Retry-After past
  * it), on connections, on header size (16 KiB) and on time, JSON answers to malformed requests, and a drain
@@ -43,9 +64,12 @@ export function createGuardedServer(options: GuardedServerOptions): GuardedServe
   let drained: (() => void) | undefined;
   const server = createServer(
     {
-      requestTimeout: options.bodyTimeoutMs * 3,
-      headersTimeout: 10_000,
-      keepAliveTimeout: 5_000,
+      requestTimeout: options.headersTimeoutMs + options.bodyTimeoutMs,
+      headersTimeout: options.headersTimeoutMs,
+      maxHeaderSize: options.headerBytesMax,
+      // How often node:http looks for requests past their timeouts (its default, 30 s, would let a slow
+      // client hold a connection far longer than headersTimeoutMs).
+      connectionsCheckingInterval: Math.max(100, Math.min(1000, Math.floor(options.headersTimeoutMs / 2))),
       noDelay: true,
     },
     (request, response) => {
@@ -81,17 +105,14 @@ export function createGuardedServer(options: GuardedServerOptions): GuardedServe
     },
   );
   server.maxConnections = options.connectionsMax;
+  server.keepAliveTimeout = options.keepAliveTimeoutMs; // a property, not a createServer option
   server.on('clientError', (error: NodeJS.ErrnoException, socket) => {
     options.onMalformed?.();
     if (!socket.writable) return;
-    const status = error.code === 'HPE_HEADER_OVERFLOW' ? 431 : 400;
-    const body = JSON.stringify({
-      error: `malformed request: ${error.code ?? error.message}`,
-      code: 'RINGKV_ERR_INVALID_ARGUMENT',
-    });
-    const reason = status === 431 ? 'Request Header Fields Too Large' : 'Bad Request';
+    const { status, reason, body } = clientErrorAnswer(error, options);
+    const text = JSON.stringify(body);
     socket.end(
-      `HTTP/1.1 ${status} ${reason}\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`,
+      `HTTP/1.1 ${status} ${reason}\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(text)}\r\nconnection: close\r\n\r\n${text}`,
     );
   });
   return {
@@ -113,6 +134,39 @@ export function createGuardedServer(options: GuardedServerOptions): GuardedServe
       server.closeAllConnections();
       await closed;
     },
+  };
+}
+
+/** The answer to a connection node:http could not parse, or that was too slow to send its request. */
+function clientErrorAnswer(
+  error: NodeJS.ErrnoException,
+  options: GuardedServerOptions,
+): { status: number; reason: string; body: Record<string, unknown> } {
+  if (error.code === 'HPE_HEADER_OVERFLOW') {
+    return {
+      status: 431,
+      reason: 'Request Header Fields Too Large',
+      body: {
+        error: `the request line and headers are over ${options.headerBytesMax} bytes; send large values as the body of PUT /kv/<key>`,
+        code: 'RINGKV_ERR_HEADERS_TOO_LARGE',
+        limitBytes: options.headerBytesMax,
+      },
+    };
+  }
+  if (error.code === 'ERR_HTTP_REQUEST_TIMEOUT') {
+    return {
+      status: 408,
+      reason: 'Request Timeout',
+      body: {
+        error: `the request did not arrive within ${options.headersTimeoutMs} ms (headers) or ${options.headersTimeoutMs + options.bodyTimeoutMs} ms (whole)`,
+        code: 'RINGKV_ERR_REQUEST_TIMEOUT',
+      },
+    };
+  }
+  return {
+    status: 400,
+    reason: 'Bad Request',
+    body: { error: `malformed request: ${error.code ?? error.message}`, code: 'RINGKV_ERR_INVALID_ARGUMENT' },
   };
 }
 

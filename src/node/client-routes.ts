@@ -17,6 +17,7 @@ import type { StorageEngine } from '../storage/engine.js';
 import { recordJsonValue } from '../storage/json-value.js';
 import type { StoredRecord } from '../storage/record.js';
 import type { HybridLogicalClock } from '../version/hlc.js';
+import type { ClusterGuard } from './cluster-guard.js';
 import type { ResolvedNodeOptions } from './node-options.js';
 import { VERSION_HEADER } from './protocol.js';
 
@@ -26,6 +27,7 @@ export interface NodeContext {
   readonly engine: StorageEngine;
   readonly clock: HybridLogicalClock;
   readonly logger: Logger;
+  readonly guard: ClusterGuard;
 }
 
 function liveRecord(

@@ -6,6 +6,7 @@ import { checkValueSize, keyBytes, keyNotFound, storedContentType } from '../htt
 import { decodeComponent, parseQuery, readBody } from '../http/request.js';
 import { methodNotAllowed, routeNotFound, sendJson } from '../http/response.js';
 import { RING_SIZE } from '../ring/placement.js';
+import { CLUSTER_SECRET_HEADER, unauthorized } from '../security/secrets.js';
 import { encodeRecordFrames, RecordFrameDecoder, type StoredRecord } from '../storage/record.js';
 import { isVersion, type Version } from '../version/version.js';
 import type { NodeContext } from './client-routes.js';
@@ -118,6 +119,7 @@ export function health(context: NodeContext, stopping: boolean): NodeHealth {
     service: NODE_SERVICE,
     id: context.options.id,
     engine: context.engine.kind,
+    cluster: context.guard.clusterId,
   };
 }
 
@@ -264,7 +266,9 @@ async function batch(
   const records = decoder.push(body);
   decoder.end();
   if (records.length > batchRecordsMax) {
-    throw new RingKvError('RINGKV_ERR_BODY_TOO_LARGE', `a batch holds at most ${batchRecordsMax} records`);
+    throw new RingKvError('RINGKV_ERR_BATCH_TOO_LARGE', `a batch holds at most ${batchRecordsMax} records`, {
+      limit: batchRecordsMax,
+    });
   }
   checkIncoming(context, records);
   const outcomes = await context.engine.apply(records);
@@ -387,6 +391,7 @@ async function push(context: NodeContext, request: IncomingMessage, response: Se
       rate,
       (progress) => response.write(`${JSON.stringify(progress)}\n`),
       abort.signal,
+      context.guard.secret,
     );
     response.end(`${JSON.stringify({ done: true, ...total })}\n`);
   } catch (error) {
@@ -416,6 +421,13 @@ export async function internalRoute(
     case 'health':
       expect('GET');
       return sendJson(response, 200, health(context, stopping));
+    case 'join': {
+      expect('POST');
+      const secret = request.headers[CLUSTER_SECRET_HEADER];
+      if (typeof secret !== 'string')
+        throw unauthorized(`joining needs the cluster secret in ${CLUSTER_SECRET_HEADER}`);
+      return sendJson(response, 200, { cluster: await context.guard.join(secret), id: context.options.id });
+    }
     case 'stats':
       expect('GET');
       return sendJson(response, 200, stats(context));

@@ -57,12 +57,16 @@ export function encodeMultiRequest(ops: readonly MultiOp[]): Buffer {
   return Buffer.concat(parts);
 }
 
-/** Throws RINGKV_ERR_BAD_RECORD_STREAM on anything malformed; `opsMax` bounds the batch. */
+/** Throws RINGKV_ERR_BAD_RECORD_STREAM on anything malformed, RINGKV_ERR_BATCH_TOO_LARGE past `opsMax`. */
 export function decodeMultiRequest(body: Buffer, opsMax: number): MultiOp[] {
   const ops: MultiOp[] = [];
   let offset = 0;
   while (offset < body.length) {
-    if (ops.length >= opsMax) throw malformed(`more than ${opsMax} operations`);
+    if (ops.length >= opsMax) {
+      throw new RingKvError('RINGKV_ERR_BATCH_TOO_LARGE', `a batch holds at most ${opsMax} operations`, {
+        limit: opsMax,
+      });
+    }
     const kind = body[offset];
     if (kind === READ) {
       if (offset + 3 > body.length) throw malformed('truncated read');

@@ -20,6 +20,7 @@ const INTERNAL_ROUTES = new Set([
   'drop',
   'push',
   'digest',
+  'join',
 ]);
 
 /** The route label of a request path, from a fixed set. */

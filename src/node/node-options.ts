@@ -1,5 +1,7 @@
 import { RingKvError } from '../errors.js';
+import { SERVER_LIMIT_DEFAULTS, validateServerLimits } from '../http/server.js';
 import { validateNodeId } from '../ring/ring-node.js';
+import { validateSecret } from '../security/secrets.js';
 import type { EngineKind } from '../storage/engine.js';
 import { assertPlainObject, integerInRange, rejectUnknownKeys } from '../validate.js';
 
@@ -38,13 +40,26 @@ export interface StorageNodeOptions {
   readonly maxClockDriftMs?: number;
   /** On shutdown, in-flight requests get this long to finish. Default 10,000 ms. */
   readonly drainTimeoutMs?: number;
+  /** Time for a request's line and headers to arrive. Default 10,000 ms. */
+  readonly headersTimeoutMs?: number;
+  /** Bytes of a request's line (URL included) and headers. Default 16 KiB. */
+  readonly headerBytesMax?: number;
+  /** Idle keep-alive connections close after this long. Default 5,000 ms. */
+  readonly keepAliveTimeoutMs?: number;
+  /**
+   * The cluster's secret: the node belongs to that cluster from the start (see ClusterGuard). Without it, the
+   * node is open until a distributor joins it. Default none.
+   */
+  readonly clusterSecret?: string;
 }
 
-export type ResolvedNodeOptions = Required<StorageNodeOptions>;
+export type ResolvedNodeOptions = Required<Omit<StorageNodeOptions, 'clusterSecret'>> & {
+  readonly clusterSecret: string | undefined;
+};
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 
-export const NODE_DEFAULTS: Omit<ResolvedNodeOptions, 'id'> = {
+export const NODE_DEFAULTS: Omit<ResolvedNodeOptions, 'id' | 'clusterSecret'> = {
   host: '127.0.0.1',
   port: 5001,
   dataDir: './data',
@@ -61,6 +76,7 @@ export const NODE_DEFAULTS: Omit<ResolvedNodeOptions, 'id'> = {
   batchRecordsMax: 10_000,
   maxClockDriftMs: 60_000,
   drainTimeoutMs: 10_000,
+  ...SERVER_LIMIT_DEFAULTS,
 };
 
 /** The default id of a node listening on host:port; characters outside the id alphabet become `_`. */
@@ -70,7 +86,7 @@ export function defaultNodeId(host: string, port: number): string {
 
 export function resolveNodeOptions(options: unknown): ResolvedNodeOptions {
   assertPlainObject(options, 'storage node options');
-  rejectUnknownKeys(options, ['id', ...Object.keys(NODE_DEFAULTS)], 'storage node');
+  rejectUnknownKeys(options, ['id', 'clusterSecret', ...Object.keys(NODE_DEFAULTS)], 'storage node');
   const merged = { ...NODE_DEFAULTS, ...(options as StorageNodeOptions) };
   if (typeof merged.host !== 'string' || merged.host === '') {
     throw new RingKvError('RINGKV_ERR_INVALID_OPTION', 'storage node host must be a non-empty string');
@@ -97,6 +113,7 @@ export function resolveNodeOptions(options: unknown): ResolvedNodeOptions {
   integerInRange(merged.batchRecordsMax, 'batchRecordsMax', 1, 1_000_000);
   integerInRange(merged.maxClockDriftMs, 'maxClockDriftMs', 0, DAY_MS);
   integerInRange(merged.drainTimeoutMs, 'drainTimeoutMs', 0, 600_000);
+  validateServerLimits(merged);
   if (merged.batchBytesMax < merged.valueBytesMax + merged.keyBytesMax + 512) {
     throw new RingKvError(
       'RINGKV_ERR_INVALID_OPTION',
@@ -104,5 +121,10 @@ export function resolveNodeOptions(options: unknown): ResolvedNodeOptions {
     );
   }
   const id = validateNodeId((options as StorageNodeOptions).id ?? defaultNodeId(merged.host, merged.port));
-  return { ...merged, id };
+  const { clusterSecret } = options as StorageNodeOptions;
+  return {
+    ...merged,
+    id,
+    clusterSecret: clusterSecret === undefined ? undefined : validateSecret(clusterSecret, 'clusterSecret'),
+  };
 }

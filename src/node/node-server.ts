@@ -18,6 +18,7 @@ import {
 } from '../storage/snapshot.js';
 import { HybridLogicalClock } from '../version/hlc.js';
 import { type NodeContext, originalDelete, originalGet, originalPut, restRoute } from './client-routes.js';
+import { ClusterGuard } from './cluster-guard.js';
 import { internalRoute } from './internal-routes.js';
 import { NodeMetrics } from './node-metrics.js';
 import { type ResolvedNodeOptions, resolveNodeOptions, type StorageNodeOptions } from './node-options.js';
@@ -67,13 +68,18 @@ export async function buildNode(input: BuildNodeOptions = {}): Promise<StorageNo
   const options = resolveNodeOptions(nodeOptions);
   const logger = (givenLogger ?? pino({ name: 'ringkv-node' })).child({ node: options.id });
   await mkdir(options.dataDir, { recursive: true });
+  // Before the engine: a node that belongs to another cluster must not start at all.
+  const guard = await ClusterGuard.open(
+    join(options.dataDir, `${options.id}.cluster.json`),
+    options.clusterSecret,
+  );
   const engine = openEngine(options);
   const clock = new HybridLogicalClock({
     writer: options.id,
     physicalNowMs,
     maxDriftMs: options.maxClockDriftMs,
   });
-  const context: NodeContext = { options, engine, clock, logger };
+  const context: NodeContext = { options, engine, clock, logger, guard };
   const metrics = new NodeMetrics(options.id, engine);
 
   const snapshotPath = join(options.dataDir, `${options.id}.json`);
@@ -122,6 +128,9 @@ export async function buildNode(input: BuildNodeOptions = {}): Promise<StorageNo
   const route = async (request: IncomingMessage, response: ServerResponse): Promise<void> => {
     const { pathname, query } = splitTarget(request.url ?? '/');
     const method = request.method;
+    // Health and metrics stay open (they hold no data); everything else needs the cluster secret once joined.
+    if (pathname !== '/internal/health' && pathname !== '/metrics' && pathname !== '/internal/join')
+      guard.check(request);
     switch (pathname) {
       case '/get':
         if (method !== 'GET' && method !== 'HEAD') throw methodNotAllowed(method, pathname, ['GET', 'HEAD']);
@@ -154,6 +163,9 @@ export async function buildNode(input: BuildNodeOptions = {}): Promise<StorageNo
     inFlightMax: options.inFlightMax,
     connectionsMax: options.connectionsMax,
     bodyTimeoutMs: options.bodyTimeoutMs,
+    headersTimeoutMs: options.headersTimeoutMs,
+    headerBytesMax: options.headerBytesMax,
+    keepAliveTimeoutMs: options.keepAliveTimeoutMs,
     onAnswered: (request, status, durationMs) => metrics.answered(request, status, durationMs),
     onMalformed: () => metrics.malformed(),
   });

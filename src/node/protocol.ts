@@ -15,6 +15,8 @@ export interface NodeHealth {
   readonly service: typeof NODE_SERVICE;
   readonly id: string;
   readonly engine: EngineKind;
+  /** The cluster the node belongs to, or null while no distributor has joined it. */
+  readonly cluster: string | null;
 }
 
 export interface NodeStats {

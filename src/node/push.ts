@@ -1,6 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Pool } from 'undici';
 import { RingKvError } from '../errors.js';
+import { CLUSTER_SECRET_HEADER } from '../security/secrets.js';
 import type { PositionRange, StorageEngine } from '../storage/engine.js';
 import { encodeRecordFrames, type StoredRecord } from '../storage/record.js';
 import { RECORDS_CONTENT_TYPE } from './protocol.js';
@@ -23,14 +24,17 @@ const TARGET_TIMEOUT_MS = 30_000;
  * move leaves CPU and disk to the clients. `onBatch` hears the running totals after each delivered batch.
  * Throws RINGKV_ERR_NODE_UNAVAILABLE (naming the target) when a target refuses or cannot be reached.
  */
-async function deliver(url: string, pool: Pool, body: Buffer): Promise<void> {
+async function deliver(url: string, pool: Pool, body: Buffer, secret: string | undefined): Promise<void> {
   let answer: Awaited<ReturnType<Pool['request']>>;
   try {
     answer = await pool.request({
       method: 'POST',
       path: '/internal/batch',
       body,
-      headers: { 'content-type': RECORDS_CONTENT_TYPE },
+      headers: {
+        'content-type': RECORDS_CONTENT_TYPE,
+        ...(secret !== undefined && { [CLUSTER_SECRET_HEADER]: secret }),
+      },
       headersTimeout: TARGET_TIMEOUT_MS,
       bodyTimeout: TARGET_TIMEOUT_MS,
     });
@@ -58,6 +62,8 @@ export async function pushRanges(
   keysPerSecond: number,
   onBatch: (progress: PushProgress) => void,
   signal: AbortSignal,
+  /** The cluster's secret, which the targets require. */
+  secret: string | undefined,
 ): Promise<PushProgress> {
   const started = performance.now();
   const pools = targets.map((url) => ({ url, pool: new Pool(url, { connections: WINDOW, pipelining: 1 }) }));
@@ -72,7 +78,7 @@ export async function pushRanges(
     const ahead = (queued / keysPerSecond) * 1000 - (performance.now() - started);
     if (ahead > 1) await sleep(ahead, undefined, { signal });
     const body = encodeRecordFrames(records);
-    const delivered = Promise.all(pools.map(({ url, pool }) => deliver(url, pool, body))).then(() => {
+    const delivered = Promise.all(pools.map(({ url, pool }) => deliver(url, pool, body, secret))).then(() => {
       keys += records.length;
       bytes += size;
       onBatch({ keys, bytes });

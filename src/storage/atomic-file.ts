@@ -15,10 +15,13 @@ export async function replaceFile(temporary: string, path: string): Promise<void
   }
 }
 
-/** Writes `text` to `path` atomically (temporary file, fsync, rename, directory fsync). */
-export async function writeFileAtomically(path: string, text: string): Promise<void> {
+/**
+ * Writes `text` to `path` atomically (temporary file, fsync, rename, directory fsync). `mode` sets the file's
+ * permissions from its creation (0o600 for secrets), never wider in between.
+ */
+export async function writeFileAtomically(path: string, text: string, mode = 0o644): Promise<void> {
   const temporary = `${path}.tmp-${process.pid}`;
-  const file = await open(temporary, 'w');
+  const file = await open(temporary, 'w', mode);
   try {
     await file.writeFile(text);
     await file.sync();

@@ -6,7 +6,7 @@ import { after, before, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Agent, request } from 'undici';
 import { http } from '../helpers/http.js';
-import { type RunningProcess, startCluster, stopProcess } from '../helpers/processes.js';
+import { clusterSecretOf, type RunningProcess, startCluster, stopProcess } from '../helpers/processes.js';
 import { temporaryDirectory } from '../helpers/temporary.js';
 
 interface ClusterView {
@@ -48,7 +48,9 @@ async function whereIs(url: string, key: string): Promise<string> {
   const ring = (await http(`${url}/ring?key=${key}`)).text;
   const held = await Promise.all(
     (await view(url)).members.map(async (member) => {
-      const answer = await http(`${member.url}/internal/kv/${key}`);
+      const answer = await http(`${member.url}/internal/kv/${key}`, {
+        headers: { 'x-ringkv-cluster-secret': await clusterSecretOf(`${directory.path}/five`) },
+      });
       return `${member.id}: ${answer.status} ${answer.headers['x-ringkv-version'] ?? ''}`;
     }),
   );

@@ -42,13 +42,30 @@ async function startNode(index: number): Promise<RunningProcess> {
   return running;
 }
 
+/** Both distributors are one cluster: they share its secret, which the nodes require once joined. */
+const SECRET = `replication-test-${process.pid}-${Date.now()}`;
+
+/** A request straight to a node, with the cluster secret. */
+function nodeHttp(url: string, options: Parameters<typeof http>[1] = {}) {
+  return http(url, { ...options, headers: { ...options.headers, 'x-ringkv-cluster-secret': SECRET } });
+}
+
 async function startDistributor(port: number, name: string): Promise<RunningProcess> {
   const urls = Array.from({ length: NODES }, (_, index) => [
     '--node',
     `http://127.0.0.1:${base + 1 + index}`,
   ]).flat();
   const running = await startCli(
-    ['distributor', '--port', String(port), '--data-dir', `${directory.path}/${name}`, ...urls],
+    [
+      'distributor',
+      '--port',
+      String(port),
+      '--data-dir',
+      `${directory.path}/${name}`,
+      '--cluster-secret',
+      SECRET,
+      ...urls,
+    ],
     'distributor listening',
   );
   distributors.push(running);
@@ -59,7 +76,7 @@ async function startDistributor(port: number, name: string): Promise<RunningProc
 async function replicaContents(): Promise<Map<string, Map<string, string>>> {
   const contents = new Map<string, Map<string, string>>();
   for (let index = 0; index < NODES; index++) {
-    const answer = await http(`http://127.0.0.1:${base + 1 + index}/internal/scan`);
+    const answer = await nodeHttp(`http://127.0.0.1:${base + 1 + index}/internal/scan`);
     const decoder = new RecordFrameDecoder(1 << 24);
     const byKey = new Map<string, string>();
     for (const record of decoder.push(answer.body)) {
@@ -221,16 +238,16 @@ describe('five nodes, N=3, W=2, R=2', () => {
     const victim = ring.preferenceList('repairable', 3)[2]!;
     const position = ring.position('repairable');
     const victimUrl = `http://127.0.0.1:${base + 1 + Number(victim.split('-')[1])}`;
-    const drop = await http(`${victimUrl}/internal/drop`, {
+    const drop = await nodeHttp(`${victimUrl}/internal/drop`, {
       method: 'POST',
       body: JSON.stringify({ ranges: [[position, position + 1]] }),
     });
     assert.deepEqual(drop.json(), { dropped: 1 });
-    assert.equal((await http(`${victimUrl}/internal/kv/repairable`)).status, 404);
+    assert.equal((await nodeHttp(`${victimUrl}/internal/kv/repairable`)).status, 404);
     assert.equal((await http(`${distributor.url}/get?key=repairable`)).text, '{"value":"fresh"}');
     let repaired = false;
     for (let attempt = 0; attempt < 50 && !repaired; attempt++) {
-      repaired = (await http(`${victimUrl}/internal/kv/repairable`)).text === 'fresh';
+      repaired = (await nodeHttp(`${victimUrl}/internal/kv/repairable`)).text === 'fresh';
       if (!repaired) await sleep(50);
     }
     assert.ok(repaired, 'the missing replica got the value back');
@@ -242,13 +259,13 @@ describe('five nodes, N=3, W=2, R=2', () => {
     const range = { from: 0x10000000, to: 0x30000000 };
     const victimUrl = `http://127.0.0.1:${base + 1}`;
     const count = (
-      await http(`${victimUrl}/internal/count`, {
+      await nodeHttp(`${victimUrl}/internal/count`, {
         method: 'POST',
         body: JSON.stringify({ ranges: [[range.from, range.to]] }),
       })
     ).json() as { count: number };
     assert.ok(count.count > 100, `the node held ${count.count} records there`);
-    await http(`${victimUrl}/internal/drop`, {
+    await nodeHttp(`${victimUrl}/internal/drop`, {
       method: 'POST',
       body: JSON.stringify({ ranges: [[range.from, range.to]] }),
     });
@@ -258,7 +275,7 @@ describe('five nodes, N=3, W=2, R=2', () => {
     assert.ok(summary.keysRepaired >= count.count, `repaired ${summary.keysRepaired} of ${count.count}`);
     assert.ok(summary.rangesDiffering > 0);
     const after = (
-      await http(`${victimUrl}/internal/count`, {
+      await nodeHttp(`${victimUrl}/internal/count`, {
         method: 'POST',
         body: JSON.stringify({ ranges: [[range.from, range.to]] }),
       })

@@ -90,3 +90,10 @@ export async function stopProcess(running: RunningProcess): Promise<number | str
   running.child.kill('SIGTERM');
   return running.exited;
 }
+
+/** The cluster secret a distributor made in `dataDir` (tests use it to ask nodes directly). */
+export async function clusterSecretOf(dataDir: string): Promise<string> {
+  const { readFile } = await import('node:fs/promises');
+  const text = await readFile(`${dataDir}/distributor/credentials.json`, 'utf8');
+  return (JSON.parse(text) as { clusterSecret: string }).clusterSecret;
+}

@@ -168,7 +168,13 @@ for (const engine of ['lmdb', 'memory'] as const) {
       const stats = (await http(`${base}/internal/stats`)).json() as { liveKeys: number; tombstones: number };
       assert.ok(stats.liveKeys >= 200 && stats.tombstones >= 100);
       const healthy = (await http(`${base}/internal/health`)).json();
-      assert.deepEqual(healthy, { status: 'ok', service: 'ringkv-node', id: `api-${engine}`, engine });
+      assert.deepEqual(healthy, {
+        status: 'ok',
+        service: 'ringkv-node',
+        id: `api-${engine}`,
+        engine,
+        cluster: null,
+      });
     });
 
     test('scan, count and drop take many ranges at once and act on exactly those positions', async () => {

@@ -2,9 +2,9 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
-import { errorCatalog, RingKvError } from '../src/errors.js';
+import { errorCatalog, RingKvError } from '../../src/errors.js';
 
-const apiDoc = readFileSync(new URL('../docs/API.md', import.meta.url), 'utf8');
+const apiDoc = readFileSync(new URL('../../docs/API.md', import.meta.url), 'utf8');
 
 test('docs/API.md lists every registered error code with its status, and nothing else', () => {
   const documented = new Map<string, number>();
