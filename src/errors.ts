@@ -174,6 +174,21 @@ export const errorCatalog = {
     status: 500,
     description: "The distributor's membership file is unreadable or inconsistent; the message says where.",
   },
+  RINGKV_ERR_UNREACHABLE: {
+    status: 503,
+    description:
+      'The client library could not reach the distributor (refused, reset, no route); never sent by a server.',
+  },
+  RINGKV_ERR_CLIENT_TIMEOUT: {
+    status: 504,
+    description:
+      "The client library's call took longer than its timeout, retries included; never sent by a server.",
+  },
+  RINGKV_ERR_UNRECOGNIZED: {
+    status: 502,
+    description:
+      'The server answered an error code this client does not know (it is newer); `serverCode` has it.',
+  },
   RINGKV_ERR_INTERNAL: {
     status: 500,
     description: 'An unexpected failure inside ringkv (a bug): the message and logs say where.',

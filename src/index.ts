@@ -1,4 +1,17 @@
-/** The ringkv library: the hash ring today; the client, nodes and distributor join as they land. */
+/** The ringkv library: the hash ring, the typed client, and the error registry. */
+
+export { type BatchFailure, RingKvBatchError, RingKvClientError } from './client/client-errors.js';
+export { CLIENT_DEFAULTS, type RingKvClientOptions } from './client/client-options.js';
+export {
+  type Entry,
+  type PutOptions,
+  type RingAnswer,
+  RingKvClient,
+  type ServerInfo,
+  type ServerSelector,
+} from './client/ring-kv-client.js';
+export type { CallOptions } from './client/transport.js';
+export type { ClusterView, MemberView } from './distributor/cluster.js';
 export { type ErrorBody, type ErrorCode, errorCatalog, isRingKvError, RingKvError } from './errors.js';
 export { hashKey, type Key } from './ring/hash.js';
 export {

@@ -5,8 +5,8 @@ import { Command, Option } from 'commander';
 import { type BenchOptions, runBench } from '../bench/bench-runner.js';
 import type { LoadTick } from '../bench/load-generator.js';
 import type { BenchResult } from '../bench/report-html.js';
+import { DEFAULT_URL } from './connection.js';
 import { integerOption } from './parse.js';
-import { DEFAULT_URL } from './repair-command.js';
 
 interface BenchCommandOptions {
   readonly url?: string;

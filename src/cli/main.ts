@@ -1,16 +1,17 @@
 #!/usr/bin/env node
 /** The `ringkv` command line. Each command lives in its own module; this file only wires them up. */
 import { Command, CommanderError } from 'commander';
+import { RingKvClientError } from '../client/client-errors.js';
 import { isRingKvError } from '../errors.js';
 import { benchCommand } from './bench-command.js';
+import { clusterCommand } from './cluster-command.js';
 import { distributorCommand } from './distributor-command.js';
+import { EXIT, exitCodeOf } from './exit.js';
+import { delCommand, getCommand, putCommand } from './kv-commands.js';
 import { nodeCommand } from './node-command.js';
 import { repairCommand } from './repair-command.js';
 import { ringCommand } from './ring-command.js';
 import { startCommand } from './start-command.js';
-
-/** Exit codes scripts can rely on. */
-export const EXIT = { ok: 0, notFound: 1, usage: 2, serverError: 3 } as const;
 
 const program = new Command('ringkv')
   .description('ringkv: a small distributed key-value store on a consistent-hash ring')
@@ -20,12 +21,22 @@ for (const command of [
   startCommand(),
   distributorCommand(),
   nodeCommand(),
+  getCommand(),
+  putCommand(),
+  delCommand(),
+  clusterCommand(),
   repairCommand(),
   benchCommand(),
   ringCommand(),
 ]) {
-  // Settings are not inherited through addCommand, and every command must exit with the codes above.
-  program.addCommand(command.copyInheritedSettings(program));
+  program.addCommand(inherit(command, program));
+}
+
+/** Settings are not inherited through addCommand, and every command, nested ones too, must exit with our codes. */
+function inherit(command: Command, parent: Command): Command {
+  command.copyInheritedSettings(parent);
+  for (const child of command.commands) inherit(child, command);
+  return command;
 }
 
 try {
@@ -35,7 +46,9 @@ try {
     process.exitCode = error.exitCode === 0 ? EXIT.ok : EXIT.usage;
   } else if (isRingKvError(error)) {
     console.error(`ringkv: ${error.message} (${error.code})`);
-    process.exitCode = error.status < 500 ? EXIT.usage : EXIT.serverError;
+    // A client error carries the server's own status (a 404 for a missing node); others their registry status.
+    const answered = error instanceof RingKvClientError && error.httpStatus > 0;
+    process.exitCode = exitCodeOf(answered ? error.httpStatus : error.status);
   } else {
     throw error;
   }
