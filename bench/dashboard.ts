@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { chromium } from 'playwright-core';
 import { runLoad } from '../src/bench/load-generator.js';
+import { MIX } from './lib/rounds.js';
 import { CLI, startServer, stopChild, TSX_LOADER } from './lib/servers.js';
 import { median, printTable } from './table.js';
 
@@ -74,16 +75,11 @@ try {
     );
     try {
       const load = runLoad({
+        ...MIX,
         url: distributor.url,
         connections: 8,
         durationMs: (SECONDS + 5) * 1000,
         rate: 500,
-        readFraction: 0.9,
-        deleteFraction: 0,
-        keys: 10_000,
-        valueBytes: 100,
-        api: 'original',
-        keyDistribution: 'uniform',
         seed: 1,
       });
       const page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });

@@ -1,3 +1,4 @@
+import type { RingAnswer } from '../distributor/admin-routes.js';
 import type { ClusterView } from '../distributor/cluster.js';
 import type { MoveSummary } from '../distributor/migration.js';
 import type { RepairProgress } from '../distributor/repair.js';
@@ -35,21 +36,7 @@ export interface ServerInfo {
   readonly moved?: MoveSummary;
 }
 
-export interface RingAnswer {
-  readonly key: string;
-  readonly position: number;
-  readonly ringVersion: number;
-  readonly nodes: readonly {
-    readonly id: string;
-    readonly url: string | null;
-    readonly available: boolean;
-  }[];
-  readonly nextNodes?: readonly {
-    readonly id: string;
-    readonly url: string | null;
-    readonly available: boolean;
-  }[];
-}
+export type { RingAnswer };
 
 /** A node, by its port (local nodes) or its id. */
 export type ServerSelector = number | string;
@@ -228,39 +215,35 @@ export class RingKvClient {
     return values;
   }
 
-  /**
-   * The values of `keys` as text, in order (undefined for keys without one), in batches of `batchSize`. If some
-   * keys could not be read, throws a RingKvBatchError whose `results` has the others.
-   */
-  async mget(keys: readonly string[], call?: CallOptions): Promise<(string | undefined)[]> {
-    const decode = (values: (JsonValue | null)[]) =>
-      values.map((value, index) =>
-        value === null
-          ? undefined
-          : typeof value === 'string'
-            ? value
-            : text(fromJsonValue(value)!.bytes, keys[index]!),
-      );
+  /** #mget, with every value decoded by `decode`, failures included (their RingKvBatchError is decoded too). */
+  async #mgetDecoded<Value>(
+    keys: readonly string[],
+    call: CallOptions | undefined,
+    decode: (value: JsonValue, key: string) => Value,
+  ): Promise<(Value | undefined)[]> {
+    const all = (values: (JsonValue | null)[]) =>
+      values.map((value, index) => (value === null ? undefined : decode(value, keys[index]!)));
     try {
-      return decode(await this.#mget(keys, call));
+      return all(await this.#mget(keys, call));
     } catch (error) {
-      if (error instanceof RingKvBatchError)
-        throw new RingKvBatchError(error.failures, decode(error.results));
+      if (error instanceof RingKvBatchError) throw new RingKvBatchError(error.failures, all(error.results));
       throw error;
     }
   }
 
+  /**
+   * The values of `keys` as text, in order (undefined for keys without one), in batches of `batchSize`. If some
+   * keys could not be read, throws a RingKvBatchError whose `results` has the others.
+   */
+  mget(keys: readonly string[], call?: CallOptions): Promise<(string | undefined)[]> {
+    return this.#mgetDecoded(keys, call, (value, key) =>
+      typeof value === 'string' ? value : text(fromJsonValue(value)!.bytes, key),
+    );
+  }
+
   /** As mget, with the values as bytes. */
-  async mgetBytes(keys: readonly string[], call?: CallOptions): Promise<(Uint8Array | undefined)[]> {
-    const decode = (values: (JsonValue | null)[]) =>
-      values.map((value) => (value === null ? undefined : new Uint8Array(fromJsonValue(value)!.bytes)));
-    try {
-      return decode(await this.#mget(keys, call));
-    } catch (error) {
-      if (error instanceof RingKvBatchError)
-        throw new RingKvBatchError(error.failures, decode(error.results));
-      throw error;
-    }
+  mgetBytes(keys: readonly string[], call?: CallOptions): Promise<(Uint8Array | undefined)[]> {
+    return this.#mgetDecoded(keys, call, (value) => new Uint8Array(fromJsonValue(value)!.bytes));
   }
 
   /**

@@ -67,14 +67,31 @@ function describe(cluster: Cluster, member: Member) {
   };
 }
 
+/** A node of a key's preference list. */
+export interface ReplicaView {
+  readonly id: string;
+  readonly url: string | null;
+  readonly available: boolean;
+}
+
+/** The body of `GET /ring?key=K`. */
+export interface RingAnswer {
+  readonly key: string;
+  readonly position: number;
+  readonly ringVersion: number;
+  readonly nodes: readonly ReplicaView[];
+  /** The preference list after the running move, if one runs. */
+  readonly nextNodes?: readonly ReplicaView[];
+}
+
 /** `GET /ring?key=K`: the key's position and preference list (and the next one during a move). */
 function ringOfKey(context: AdminRouteContext, query: Map<string, string>, response: ServerResponse): void {
   const { cluster, options } = context;
   const key = keyBytes(query.get('key'), options.keyBytesMax).toString('utf8');
   const { current, next } = cluster.rings();
-  const listed = (ids: readonly string[]) =>
+  const listed = (ids: readonly string[]): ReplicaView[] =>
     ids.map((id) => ({ id, url: cluster.memberUrl(id) ?? null, available: cluster.isAvailable(id) }));
-  sendJson(response, 200, {
+  const answer: RingAnswer = {
     key,
     position: current.position(key),
     ringVersion: cluster.state.ringVersion,
@@ -82,7 +99,8 @@ function ringOfKey(context: AdminRouteContext, query: Map<string, string>, respo
     ...(next !== undefined && {
       nextNodes: listed(next.preferenceList(key, Math.min(cluster.state.replicas, next.size))),
     }),
-  });
+  };
+  sendJson(response, 200, answer);
 }
 
 export async function adminRoute(

@@ -1,8 +1,7 @@
-import { readFile } from 'node:fs/promises';
 import { RingKvError } from '../errors.js';
 import { HashRing, type PlacementSettings } from '../ring/hash-ring.js';
 import { validateNodeId } from '../ring/ring-node.js';
-import { writeFileAtomically } from '../storage/atomic-file.js';
+import { readFileIfExists, writeFileAtomically } from '../storage/atomic-file.js';
 
 /** A storage node in the cluster. */
 export interface Member {
@@ -124,13 +123,8 @@ export function validateMembership(value: unknown, path: string): Membership {
 }
 
 export async function loadMembership(path: string): Promise<Membership | undefined> {
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw error;
-  }
+  const text = await readFileIfExists(path);
+  if (text === undefined) return undefined;
   let parsed: unknown;
   try {
     parsed = JSON.parse(text);

@@ -1,16 +1,10 @@
-import { readFile } from 'node:fs/promises';
 import { RingKvError } from '../errors.js';
-import { writeFileAtomically } from '../storage/atomic-file.js';
+import { readFileIfExists, writeFileAtomically } from '../storage/atomic-file.js';
 
 /** A JSON file holding credentials, readable by its owner only. */
 export async function readSecretFile<T>(path: string): Promise<T | undefined> {
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw error;
-  }
+  const text = await readFileIfExists(path);
+  if (text === undefined) return undefined;
   try {
     return JSON.parse(text) as T;
   } catch {

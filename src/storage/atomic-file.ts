@@ -1,4 +1,4 @@
-import { open, rename } from 'node:fs/promises';
+import { open, readFile, rename } from 'node:fs/promises';
 import { dirname } from 'node:path';
 
 /**
@@ -29,4 +29,14 @@ export async function writeFileAtomically(path: string, text: string, mode = 0o6
     await file.close();
   }
   await replaceFile(temporary, path);
+}
+
+/** The file's text, or undefined if it does not exist (any other failure throws). */
+export async function readFileIfExists(path: string): Promise<string | undefined> {
+  try {
+    return await readFile(path, 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw error;
+  }
 }

@@ -5,6 +5,7 @@ import { test } from 'node:test';
 import type * as Wire from '../../src/dashboard/browser/wire.js';
 import type { DashboardLayout } from '../../src/dashboard/dashboard-routes.js';
 import { ringLayout } from '../../src/dashboard/ring-layout.js';
+import type { RingAnswer } from '../../src/distributor/admin-routes.js';
 import type { ClusterView } from '../../src/distributor/cluster.js';
 import type { NodeTraffic, SecondStats } from '../../src/distributor/traffic-stats.js';
 import { HashRing } from '../../src/ring/hash-ring.js';
@@ -17,6 +18,7 @@ export type WireChecks = [
   Fits<SecondStats, Wire.SecondStats>,
   Fits<NodeTraffic, Wire.NodeTraffic>,
   Fits<DashboardLayout, Wire.DashboardLayout>,
+  Fits<RingAnswer, Wire.RingAnswer>,
 ];
 
 for (const [name, ring] of [

@@ -7,6 +7,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { connect, type Socket } from 'node:net';
 import { after, before, test } from 'node:test';
 import { Agent, request } from 'undici';
+import { seededRandom } from '../../src/bench/key-chooser.js';
 import { http } from '../helpers/http.js';
 import { clusterSecretOf, type RunningProcess, startCluster, stopProcess } from '../helpers/processes.js';
 import { temporaryDirectory } from '../helpers/temporary.js';
@@ -62,18 +63,6 @@ function pidOf(fragment: string): number {
 
 function rssBytes(pid: number): number {
   return Number(/VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))![1]) * 1024;
-}
-
-/** A small deterministic PRNG (mulberry32), so a failure can be replayed with the same seed. */
-function random(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 const PATHS = [
@@ -245,7 +234,7 @@ function exchange(port: number, bytes: Buffer, truncate: boolean): Promise<numbe
 
 async function fuzz(url: string, seed: number, withSecret: boolean): Promise<Map<number, number>> {
   const { port, host } = new URL(url);
-  const next = random(seed);
+  const next = seededRandom(seed); // deterministic: a failure replays with the same seed
   const statuses = new Map<number, number>();
   let sent = 0;
   // Slow clients: half a request each, held open during the whole run.
