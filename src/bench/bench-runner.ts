@@ -79,9 +79,9 @@ class LatencyCsv {
 function throughputCsv(seconds: readonly LoadTick[]): string {
   const rows = seconds.map(
     (tick) =>
-      `${tick.second},${tick.requests},${tick.errors},${[tick.latency.p50, tick.latency.p90, tick.latency.p99, tick.latency.p999, tick.latency.max].map((micros) => (micros / 1000).toFixed(3)).join(',')}`,
+      `${tick.second},${tick.requests},${tick.errors},${[tick.latency.p50, tick.latency.p90, tick.latency.p99, tick.latency.p999, tick.latency.max].map((micros) => (micros / 1000).toFixed(3)).join(',')},${Math.round(tick.durationMs)}`,
   );
-  return `second,requests,errors,p50_ms,p90_ms,p99_ms,p99_9_ms,max_ms\n${rows.join('\n')}\n`;
+  return `second,requests,errors,p50_ms,p90_ms,p99_ms,p99_9_ms,max_ms,duration_ms\n${rows.join('\n')}\n`;
 }
 
 interface ClusterView {

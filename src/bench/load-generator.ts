@@ -61,6 +61,8 @@ export interface LoadTick {
   readonly second: number;
   readonly requests: number;
   readonly errors: number;
+  /** How long this tick lasted: 1000 ms but for the run's last, partial second. */
+  readonly durationMs: number;
   /** Microseconds. */
   readonly latency: LatencySummary;
 }
@@ -136,6 +138,7 @@ export class Recorder {
   #tickRequests = 0;
   #tickErrors = 0;
   readonly started = performance.now();
+  #tickStarted = this.started;
   readonly #ticker: NodeJS.Timeout;
 
   constructor(onTick?: (tick: LoadTick) => void, onSample?: (sample: LoadSample) => void) {
@@ -153,12 +156,15 @@ export class Recorder {
   }
 
   #tick(): void {
+    const now = performance.now();
     const tick = {
       second: this.#seconds.length + 1,
       requests: this.#tickRequests,
       errors: this.#tickErrors,
+      durationMs: now - this.#tickStarted,
       latency: summarize(this.#tickHistogram),
     };
+    this.#tickStarted = now;
     this.#seconds.push(tick);
     this.#onTick?.(tick);
     this.#tickRequests = 0;

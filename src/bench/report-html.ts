@@ -82,13 +82,26 @@ function percentileLabel(x: number): string {
   return `${percent.toFixed(Math.max(0, Math.round(x) - 2))}%`;
 }
 
+/** A tick's count as a rate: the last, partial second of a run would otherwise look like a collapse. */
+function perSecond(tick: LoadTick, count: number): number {
+  return tick.durationMs > 0 ? (count * 1000) / tick.durationMs : count;
+}
+
 /** The whole report: one HTML document, no scripts, no external resources. */
 export function renderReport(result: BenchResult): string {
   const seconds = result.seconds;
   const throughput = lineChart(
     [
-      { name: 'requests/s', color: COLORS.rate, points: seconds.map((tick) => [tick.second, tick.requests]) },
-      { name: 'errors/s', color: COLORS.errors, points: seconds.map((tick) => [tick.second, tick.errors]) },
+      {
+        name: 'requests/s',
+        color: COLORS.rate,
+        points: seconds.map((tick) => [tick.second, perSecond(tick, tick.requests)]),
+      },
+      {
+        name: 'errors/s',
+        color: COLORS.errors,
+        points: seconds.map((tick) => [tick.second, perSecond(tick, tick.errors)]),
+      },
     ],
     { title: 'Throughput over time', xLabel: 'seconds', yLabel: 'requests per second', xStepMin: 1 },
   );

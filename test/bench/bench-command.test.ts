@@ -49,7 +49,17 @@ describe('ringkv bench against a 3-node cluster', () => {
     assert.equal(latencies.length, 1601);
     assert.match(latencies[1]!, /^\d+\.\d{3},(get|put),key\d+,200,\d+\.\d{3}$/);
     const throughput = (await readFile(`${out}/throughput.csv`, 'utf8')).trim().split('\n');
-    assert.equal(throughput[0], 'second,requests,errors,p50_ms,p90_ms,p99_ms,p99_9_ms,max_ms');
+    assert.equal(throughput[0], 'second,requests,errors,p50_ms,p90_ms,p99_ms,p99_9_ms,max_ms,duration_ms');
+    const rows = throughput.slice(1).map((line) => line.split(',').map(Number));
+    assert.equal(
+      rows.reduce((sum, row) => sum + row[1]!, 0),
+      1600,
+      'every request is in exactly one second',
+    );
+    assert.ok(
+      rows.slice(0, -1).every((row) => Math.abs(row[8]! - 1000) < 100),
+      'whole seconds last about 1 s',
+    );
     const html = await readFile(`${out}/report.html`, 'utf8');
     for (const chart of [
       'Throughput over time',
