@@ -48,6 +48,11 @@ export class DistributorMetrics {
   readonly #operations: Counter<'node' | 'kind' | 'outcome'>;
   readonly #operationDuration: Histogram<'node'>;
   #view: { readonly atMs: number; readonly view: ClusterView } | undefined;
+  /** The labelled children of the per-operation metrics, by node, kind and outcome: no label hashing per op. */
+  readonly #operationChildren = new Map<
+    string,
+    { count: Counter.Internal; duration: Histogram.Internal<'node'> }
+  >();
 
   constructor(distributorId: string, view: () => ClusterView, nowMs: number) {
     this.registry = createRegistry({ service: 'ringkv-distributor', distributor: distributorId });
@@ -90,8 +95,18 @@ export class DistributorMetrics {
 
   /** Records one operation forwarded to a node (NodeClient's onOperation). */
   operation(node: string, kind: string, durationMs: number, errorCode: string | undefined): void {
-    this.#operations.inc({ node, kind, outcome: errorCode ?? 'ok' });
-    this.#operationDuration.observe({ node }, durationMs / 1000);
+    const outcome = errorCode ?? 'ok';
+    const key = `${node} ${kind} ${outcome}`;
+    let children = this.#operationChildren.get(key);
+    if (children === undefined) {
+      children = {
+        count: this.#operations.labels(node, kind, outcome),
+        duration: this.#operationDuration.labels(node),
+      };
+      this.#operationChildren.set(key, children);
+    }
+    children.count.inc();
+    children.duration.observe(durationMs / 1000);
     this.traffic.recordOperation(node, durationMs, errorCode !== undefined);
   }
 

@@ -10,6 +10,8 @@ import { decodeRecordBody, encodeRecordBody, type StoredRecord } from '../storag
 export class HintStore {
   readonly #root: RootDatabase;
   readonly #hints: Database<Buffer, Buffer>;
+  /** Hints per node, counted once at open and kept current, so the cluster view never scans the store. */
+  readonly #counts = new Map<string, number>();
 
   constructor(path: string) {
     this.#root = open({ path, maxDbs: 2 });
@@ -18,6 +20,16 @@ export class HintStore {
       encoding: 'binary',
       keyEncoding: 'binary',
     });
+    for (const key of this.#hints.getKeys()) {
+      const node = key.toString('latin1', 1, 1 + key[0]!);
+      this.#counts.set(node, (this.#counts.get(node) ?? 0) + 1);
+    }
+  }
+
+  #count(node: string, change: number): void {
+    const count = (this.#counts.get(node) ?? 0) + change;
+    if (count > 0) this.#counts.set(node, count);
+    else this.#counts.delete(node);
   }
 
   static #prefix(node: string): Buffer {
@@ -32,7 +44,9 @@ export class HintStore {
 
   /** Keeps `record` for `node`; resolves once it is durable. */
   async add(node: string, record: StoredRecord): Promise<void> {
-    await this.#hints.put(HintStore.#key(node, record), encodeRecordBody(record));
+    const key = HintStore.#key(node, record);
+    if (!this.#hints.doesExist(key)) this.#count(node, 1);
+    await this.#hints.put(key, encodeRecordBody(record));
     await this.#root.flushed;
   }
 
@@ -51,19 +65,20 @@ export class HintStore {
 
   /** Forgets hints that were delivered. */
   async remove(node: string, records: readonly StoredRecord[]): Promise<void> {
-    await Promise.all(records.map((record) => this.#hints.remove(HintStore.#key(node, record))));
+    const keys = records
+      .map((record) => HintStore.#key(node, record))
+      .filter((key) => this.#hints.doesExist(key));
+    this.#count(node, -keys.length);
+    await Promise.all(keys.map((key) => this.#hints.remove(key)));
     await this.#root.flushed;
   }
 
-  /** Hints waiting per node. */
+  /** Hints waiting per node (only nodes that have some). */
   pending(nodes: Iterable<string>): Map<string, number> {
     const counts = new Map<string, number>();
     for (const node of nodes) {
-      const prefix = HintStore.#prefix(node);
-      const end = Buffer.from(prefix);
-      end[end.length - 1]! += 1;
-      const count = this.#hints.getKeysCount({ start: prefix, end });
-      if (count > 0) counts.set(node, count);
+      const count = this.#counts.get(node);
+      if (count !== undefined) counts.set(node, count);
     }
     return counts;
   }
