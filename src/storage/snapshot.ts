@@ -168,6 +168,15 @@ export async function writeSnapshotInChild(lmdbPath: string, path: string): Prom
  * Writes the snapshot every `intervalMs` when the engine changed since the last one, one at a time.
  * `flush()` writes a last one (used at shutdown); errors go to `onError`, the schedule goes on.
  */
+/**
+ * How long to wait before the next snapshot: the interval, but never less than nine times the last
+ * snapshot's duration, so exporting a large node takes at most a tenth of the node's time (a 3 s export
+ * of millions of keys runs every 30 s, not every 10 s).
+ */
+export function nextSnapshotDelayMs(intervalMs: number, lastDurationMs: number): number {
+  return Math.max(intervalMs, 9 * lastDurationMs);
+}
+
 export class SnapshotScheduler {
   readonly #engine: StorageEngine;
   readonly #write: () => Promise<SnapshotResult>;
@@ -176,6 +185,8 @@ export class SnapshotScheduler {
   #timer: NodeJS.Timeout | undefined;
   #writtenAtChange = -1;
   #running: Promise<void> | undefined;
+  #lastDurationMs = 0;
+  #stopped = false;
 
   constructor(options: {
     readonly engine: StorageEngine;
@@ -198,15 +209,18 @@ export class SnapshotScheduler {
   start(intervalMs: number, writtenAtChange: number): void {
     this.#writtenAtChange = writtenAtChange;
     if (intervalMs <= 0) return;
-    this.#timer = setTimeout(() => {
-      void this.flush();
-      this.#timer = setInterval(() => void this.flush(), intervalMs).unref();
-    }, Math.random() * intervalMs).unref();
+    const next = (delayMs: number) => {
+      this.#timer = setTimeout(async () => {
+        await this.flush();
+        if (!this.#stopped) next(nextSnapshotDelayMs(intervalMs, this.#lastDurationMs));
+      }, delayMs).unref();
+    };
+    next(Math.random() * intervalMs);
   }
 
   stop(): void {
+    this.#stopped = true;
     clearTimeout(this.#timer);
-    clearInterval(this.#timer);
   }
 
   /** Writes a snapshot now if anything changed; waits for one already running first. */
@@ -214,11 +228,15 @@ export class SnapshotScheduler {
     while (this.#running !== undefined) await this.#running;
     const change = this.#engine.changeCount;
     if (change === this.#writtenAtChange) return;
+    const started = performance.now();
     this.#running = this.#write()
       .then((result) => {
         this.#writtenAtChange = change;
         this.#onWritten(result);
       }, this.#onError)
+      .then(() => {
+        this.#lastDurationMs = performance.now() - started;
+      })
       .finally(() => {
         this.#running = undefined;
       });

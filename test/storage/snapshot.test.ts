@@ -3,12 +3,14 @@
 import assert from 'node:assert/strict';
 import { readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { after, test } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { RingKvError } from '../../src/errors.js';
 import type { StorageEngine } from '../../src/storage/engine.js';
 import { LmdbEngine } from '../../src/storage/lmdb-engine.js';
 import { MemoryEngine } from '../../src/storage/memory-engine.js';
 import {
   importSnapshot,
+  nextSnapshotDelayMs,
   SnapshotScheduler,
   writeSnapshot,
   writeSnapshotInChild,
@@ -166,4 +168,33 @@ test('the scheduler writes only when something changed since the last snapshot',
   await Promise.all([scheduler.flush(), scheduler.flush()]);
   assert.deepEqual(written, [5, 6]);
   scheduler.stop();
+});
+
+test('snapshots keep to their interval, but a slow one spaces the next to keep exports under a tenth of the time', () => {
+  assert.equal(nextSnapshotDelayMs(10_000, 0), 10_000);
+  assert.equal(nextSnapshotDelayMs(10_000, 400), 10_000);
+  assert.equal(nextSnapshotDelayMs(10_000, 1_111), 10_000);
+  assert.equal(nextSnapshotDelayMs(10_000, 3_000), 27_000);
+  assert.equal(nextSnapshotDelayMs(1_000, 500), 4_500);
+});
+
+test('a running scheduler writes a changed engine periodically, and stops writing after stop()', async () => {
+  const path = nextPath();
+  const engine = await filled();
+  const written: number[] = [];
+  const scheduler = new SnapshotScheduler({
+    engine,
+    write: () => writeSnapshot(engine, path),
+    onWritten: (r) => written.push(r.keys),
+    onError: (error) => assert.fail(String(error)),
+  });
+  scheduler.start(20, -1);
+  for (let attempt = 0; attempt < 100 && written.length === 0; attempt++) await sleep(10);
+  await engine.apply([{ key: Buffer.from('later'), version: v(3), value: Buffer.from('l') }]);
+  for (let attempt = 0; attempt < 100 && written.length < 2; attempt++) await sleep(10);
+  assert.deepEqual(written, [5, 6]);
+  scheduler.stop();
+  await engine.apply([{ key: Buffer.from('after-stop'), version: v(4), value: Buffer.from('s') }]);
+  await sleep(100);
+  assert.deepEqual(written, [5, 6], 'nothing written after stop()');
 });
