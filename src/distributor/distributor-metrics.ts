@@ -23,9 +23,13 @@ const NAMED_ROUTES = new Set([
   '/stats',
   '/metrics',
   '/events',
-  '/openapi.json',
   '/',
 ]);
+
+/** Every route label but `unmatched`: the routes the distributor answers (test/docs checks API.md has them). */
+export function distributorRouteLabels(): string[] {
+  return [...KV_ROUTES, ...NAMED_ROUTES, '/kv', '/dashboard'];
+}
 
 /** The route label of a request path: one of a fixed set, so no client can grow the series. */
 export function distributorRoute(pathname: string): string {

@@ -23,6 +23,11 @@ const INTERNAL_ROUTES = new Set([
   'join',
 ]);
 
+/** Every route label but `unmatched`: the routes a node answers (test/docs checks API.md has them). */
+export function nodeRouteLabels(): string[] {
+  return [...CLIENT_ROUTES, '/kv', ...[...INTERNAL_ROUTES].map((name) => `/internal/${name}`)];
+}
+
 /** The route label of a request path, from a fixed set. */
 export function nodeRoute(url: string): string {
   const mark = url.indexOf('?');
