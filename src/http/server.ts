@@ -22,7 +22,7 @@ export interface GuardedServerOptions {
   readonly headerBytesMax: number;
   /** An idle keep-alive connection is closed after this long. */
   readonly keepAliveTimeoutMs: number;
-  /** Called once per request when its answer is sent or its connection closes (metrics). */
+  /** Called once per request when its handler is done, with the status it answered (metrics). */
   readonly onAnswered?: (request: IncomingMessage, status: number, durationMs: number) => void;
   /** Called for a connection that sent something that is not HTTP. */
   readonly onMalformed?: () => void;
@@ -73,35 +73,27 @@ export function createGuardedServer(options: GuardedServerOptions): GuardedServe
       noDelay: true,
     },
     (request, response) => {
-      const { onAnswered } = options;
-      if (onAnswered !== undefined) {
-        const started = performance.now();
-        response.once('close', () => onAnswered(request, response.statusCode, performance.now() - started));
-      }
-      if (stopping) {
-        sendError(
-          response,
-          new RingKvError('RINGKV_ERR_SHUTTING_DOWN', `${options.name} is shutting down`),
-          logger,
-        );
-        return;
-      }
-      if (inFlight >= options.inFlightMax) {
-        sendError(
-          response,
-          new RingKvError('RINGKV_ERR_OVERLOADED', `over ${options.inFlightMax} requests in flight`),
-          logger,
-        );
+      const started = performance.now();
+      // Reported when the handler is done: by then the answer is sent (or, for a stream, the stream ended).
+      const answered = () => options.onAnswered?.(request, response.statusCode, performance.now() - started);
+      if (stopping || inFlight >= options.inFlightMax) {
+        const refusal = stopping
+          ? new RingKvError('RINGKV_ERR_SHUTTING_DOWN', `${options.name} is shutting down`)
+          : new RingKvError('RINGKV_ERR_OVERLOADED', `over ${options.inFlightMax} requests in flight`);
+        sendError(response, refusal, logger);
+        answered();
         return;
       }
       inFlight++;
-      options
-        .handle(request, response)
-        .catch((error: unknown) => sendError(response, error, logger))
-        .finally(() => {
-          inFlight--;
-          if (inFlight === 0) drained?.();
-        });
+      const done = () => {
+        inFlight--;
+        answered();
+        if (inFlight === 0) drained?.();
+      };
+      options.handle(request, response).then(done, (error: unknown) => {
+        sendError(response, error, logger);
+        done();
+      });
     },
   );
   server.maxConnections = options.connectionsMax;
