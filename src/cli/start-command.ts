@@ -8,6 +8,7 @@ import {
   clusterSettings,
   runDistributor,
 } from './cluster-options.js';
+import { DEFAULT_URL } from './connection.js';
 import { createLogger } from './logger.js';
 import { integerOption } from './parse.js';
 
@@ -32,10 +33,12 @@ function printWelcome(distributor: Distributor, port: number): void {
     `ringkv is running: distributor ${base}, ${view.members.length} storage nodes, data in ${distributor.options.dataDir}`,
     ...view.members.map((member) => `  node ${member.id.padEnd(20)} ${member.url}  ${member.status}`),
     '',
+    `Dashboard: ${base}/   metrics: ${base}/metrics`,
+    '',
     'Try:',
     `  curl -X PUT '${base}/put?key=myKey&value=myValue'`,
     `  curl '${base}/get?key=myKey'`,
-    `  curl ${base}/cluster`,
+    `  npx ringkv cluster status${base === DEFAULT_URL ? '' : ` --url ${base}`}`,
     '',
     'Ctrl-C stops everything gracefully; starting again on the same --data-dir brings the cluster back.',
     '',
