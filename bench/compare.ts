@@ -112,7 +112,7 @@ console.log(
   `bench:compare: wrk -t1 -c64 -d${SECONDS}s, 90% GET / 10% PUT over 10,000 keys of 100 bytes, ${ROUNDS} rounds; node ${process.version}\n`,
 );
 try {
-  const base = await freeBase(30, 36_000);
+  const base = await freeBase(30, 21_000);
   const nodes = [1, 2, 3, 4, 5].map((i) => base + i);
   const cluster = await startServer(
     [CLI, 'start', '--port', String(base), '--replicas', '1', '--data-dir', join(work, 'cluster')],

@@ -102,7 +102,7 @@ try {
   );
   await node.stop();
 
-  let base = 39_000;
+  let base = 23_000;
   while (!(await portIsFree('127.0.0.1', base)) || !(await portIsFree('127.0.0.1', base + 5))) base += 100;
   const cluster = await startServer(
     [

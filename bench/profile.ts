@@ -52,7 +52,7 @@ function areaOf(frame: ProfileNode['callFrame']): string {
 }
 
 const work = await mkdtemp(join(tmpdir(), 'ringkv-bench-profile-'));
-let base = 42_000;
+let base = 24_000;
 while (!(await portIsFree('127.0.0.1', base)) || !(await portIsFree('127.0.0.1', base + 5))) base += 100;
 const child = spawn(
   process.execPath,

@@ -25,7 +25,7 @@ const RATE = Number(process.env.BENCH_RATE ?? 2000);
 const VALUE_BYTES = 100;
 
 async function freeBase(count: number): Promise<number> {
-  for (let base = 33_000; ; base += 100) {
+  for (let base = 27_000; ; base += 100) {
     let free = true;
     for (let port = base; port <= base + count && free; port++) free = await portIsFree('127.0.0.1', port);
     if (free) return base;

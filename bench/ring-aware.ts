@@ -39,7 +39,7 @@ end
 }
 
 const work = await mkdtemp(join(tmpdir(), 'ringkv-bench-ring-aware-'));
-let base = 43_000;
+let base = 25_000;
 while (!(await portIsFree('127.0.0.1', base)) || !(await portIsFree('127.0.0.1', base + 5))) base += 100;
 const ports = [1, 2, 3, 4, 5].map((i) => base + i);
 const ring = new HashRing(ports.map((port) => `127.0.0.1-${port}`));

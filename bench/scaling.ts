@@ -27,7 +27,7 @@ async function freeBase(count: number, from: number): Promise<number> {
 }
 
 async function measure(nodes: number, connections: number): Promise<WrkResult> {
-  const base = await freeBase(nodes + 2, 38_000);
+  const base = await freeBase(nodes + 2, 26_000);
   const cluster = await startServer(
     [
       CLI,

@@ -1,6 +1,7 @@
 // Proves the dashboard in a real browser (Debian's Chromium through playwright-core) against a real cluster:
 // the page loads with no errors and shows 5 nodes, a key lookup names the key's replicas and marks their rows,
-// "Add server" (confirmed) adds a sixth node while the move's progress shows, and a screenshot is saved.
+// "Add server" (confirmed) adds a sixth node while the move's progress shows, a screenshot is saved, and on a
+// cluster with an admin token an action asks for the token and then succeeds.
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
@@ -114,4 +115,34 @@ test('"Add server", confirmed, adds a sixth node; the move shows its progress an
   await page.screenshot({ path: SCREENSHOT, fullPage: true });
   assert.ok(existsSync(SCREENSHOT));
   assert.deepEqual(pageErrors, []);
+});
+
+test('with an admin token, an action asks for it, then succeeds with it', { skip }, async () => {
+  const token = 'dashboard-test-admin-token';
+  const guarded = await startCluster(
+    `${directory.path}/guarded`,
+    ['--engine', 'memory', '--admin-token', token],
+    3,
+  );
+  const tab = await browser!.newPage({ viewport: { width: 1400, height: 1000 } });
+  try {
+    await tab.goto(guarded.url);
+    await until(async () => (await tab.locator('#nodes tr').count()) === 3, 10_000, 'three rows');
+    const row = tab.locator('#nodes tr').first();
+    const node = await row.getAttribute('data-node');
+    await row.locator('button', { hasText: 'Shut down' }).click();
+    await tab.click('#confirm-ok');
+    await tab.waitForSelector('#token-dialog[open]');
+    await tab.fill('#token-input', token);
+    await tab.locator('#token-dialog button[value=ok]').click();
+    await tab.waitForSelector('.toast');
+    assert.match((await tab.locator('.toast').first().textContent()) ?? '', /^Server shut down/);
+    const view = (await http(`${guarded.url}/cluster`)).json() as {
+      members: { id: string; status: string }[];
+    };
+    assert.equal(view.members.find((member) => member.id === node)?.status, 'down');
+  } finally {
+    await tab.close();
+    await stopProcess(guarded);
+  }
 });
