@@ -24,7 +24,7 @@ function table(
   return [line(header), ...rows.map(line)].join('\n');
 }
 
-export function formatStatus(view: ClusterView): string {
+function formatStatus(view: ClusterView): string {
   const up = view.members.filter((member) => member.status === 'up').length;
   const lines = [
     `ring version ${view.ringVersion} · N=${view.replicas} R=${view.readQuorum} W=${view.writeQuorum} · ${view.members.length} members, ${up} up · hints pending ${view.hints.pending} · distributor ${view.distributor}`,

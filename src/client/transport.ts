@@ -27,7 +27,7 @@ export interface Request {
   readonly retry: boolean;
 }
 
-/** Error codes of 503 answers; all mean "not now", so a retry can succeed. */
+/** Error codes of connections that failed before an answer (refused, reset, unreachable): a retry can succeed. */
 const TRANSPORT_RETRYABLE =
   /ECONNREFUSED|ECONNRESET|EPIPE|UND_ERR_SOCKET|UND_ERR_CLOSED|EHOSTUNREACH|ENETUNREACH/;
 

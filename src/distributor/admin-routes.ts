@@ -6,7 +6,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { RingKvError } from '../errors.js';
 import { keyBytes } from '../http/kv-api.js';
 import { methodNotAllowed, routeNotFound, sendJson } from '../http/response.js';
-import { bearerToken, secretsMatch } from '../security/secrets.js';
+import { bearerToken, type SecretMatcher } from '../security/secrets.js';
 import type { Cluster } from './cluster.js';
 import type { ResolvedDistributorOptions } from './distributor-options.js';
 import type { Member } from './membership.js';
@@ -29,8 +29,8 @@ export const ADMIN_ROUTES: ReadonlySet<string> = new Set([
  * Throws 401 RINGKV_ERR_UNAUTHORIZED unless the request carries `Authorization: Bearer <token>`. The
  * comparison takes the same time wherever a wrong token differs.
  */
-export function checkAdminToken(request: IncomingMessage, token: string): void {
-  if (!secretsMatch(bearerToken(request.headers.authorization), token)) {
+export function checkAdminToken(request: IncomingMessage, token: SecretMatcher): void {
+  if (!token.matches(bearerToken(request.headers.authorization))) {
     throw new RingKvError(
       'RINGKV_ERR_UNAUTHORIZED',
       'this route needs the admin token: Authorization: Bearer <token> (ringkv printed it when it made it)',

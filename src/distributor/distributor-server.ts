@@ -7,6 +7,7 @@ import { type Logger, pino } from 'pino';
 import { RingKvError } from '../errors.js';
 import { parseQuery, splitTarget } from '../http/request.js';
 import { createGuardedServer, listenOn, stopOnce } from '../http/server.js';
+import { SecretMatcher } from '../security/secrets.js';
 import { ADMIN_ROUTES, adminRoute, checkAdminToken } from './admin-routes.js';
 import { Cluster, type LocalNodeSettings, membershipPath } from './cluster.js';
 import { type Credentials, resolveCredentials } from './credentials.js';
@@ -182,11 +183,11 @@ export async function buildDistributor(input: BuildDistributorOptions = {}): Pro
   );
 
   const context = { cluster, options };
+  const adminToken =
+    credentials.adminToken === undefined ? undefined : new SecretMatcher(credentials.adminToken);
   const route = async (request: IncomingMessage, response: ServerResponse): Promise<void> => {
     const { pathname, query } = splitTarget(request.url ?? '/');
-    if (credentials.adminToken !== undefined && ADMIN_ROUTES.has(pathname)) {
-      checkAdminToken(request, credentials.adminToken);
-    }
+    if (adminToken !== undefined && ADMIN_ROUTES.has(pathname)) checkAdminToken(request, adminToken);
     if (pathname === '/get' || pathname === '/put' || pathname === '/del') {
       return originalRoute(context, pathname, request.method, parseQuery(query), response);
     }

@@ -28,6 +28,13 @@ export interface KvRouteContext {
   readonly options: ResolvedDistributorOptions;
 }
 
+/** The methods each original route takes. */
+const ORIGINAL_METHODS: Readonly<Record<'/get' | '/put' | '/del', readonly string[]>> = {
+  '/get': ['GET', 'HEAD'],
+  '/put': ['PUT'],
+  '/del': ['DELETE'],
+};
+
 /** Operations of one batch that run at once: enough to fill the node batches, few enough to leave room. */
 const BATCH_CONCURRENCY = 64;
 
@@ -45,7 +52,7 @@ export async function originalRoute(
   response: ServerResponse,
 ): Promise<void> {
   const { cluster, options } = context;
-  const allowed = pathname === '/get' ? ['GET', 'HEAD'] : pathname === '/put' ? ['PUT'] : ['DELETE'];
+  const allowed = ORIGINAL_METHODS[pathname as keyof typeof ORIGINAL_METHODS];
   if (method === undefined || !allowed.includes(method)) throw methodNotAllowed(method, pathname, allowed);
   const key = keyBytes(query.get('key'), options.keyBytesMax).toString('utf8');
   if (pathname === '/get') {

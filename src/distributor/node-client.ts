@@ -95,16 +95,21 @@ export class NodeClient {
   readonly #reads: BatchLane;
   readonly #writes: BatchLane;
   #queuedOrSent = 0;
+  readonly #multiHeaders: Record<string, string>;
+  readonly #plainHeaders: Record<string, string>;
 
   constructor(id: string, url: string, limits: NodeClientSettings) {
     this.id = id;
     this.url = url;
     this.#limits = limits;
     this.#pool = new Pool(url, { connections: limits.connections, pipelining: 1, keepAliveTimeout: 10_000 });
+    this.#multiHeaders = this.#headers({ 'content-type': MULTI_CONTENT_TYPE });
+    this.#plainHeaders = this.#headers(undefined);
     this.#reads = new BatchLane((ops) => this.#multi(ops), BATCH_OPS_MAX);
     this.#writes = new BatchLane((ops) => this.#multi(ops), BATCH_OPS_MAX);
   }
 
+  /** `extra` and the cluster secret. The batches' (the hot path's) are built once: #multiHeaders. */
   #headers(extra: Record<string, string> | undefined): Record<string, string> {
     const secret = this.#limits.clusterSecret;
     if (secret === undefined) return extra ?? {};
@@ -123,7 +128,8 @@ export class NodeClient {
     method: Method,
     path: string,
     body?: string | Buffer,
-    headers?: Record<string, string>,
+    /** Complete: built by #headers (the cluster secret included). */
+    headers: Record<string, string> = this.#plainHeaders,
     probe?: { readonly timeoutMs: number },
   ): Promise<Exchange> {
     if (!this.available && probe === undefined)
@@ -138,7 +144,7 @@ export class NodeClient {
         method,
         path,
         ...(body !== undefined && { body }),
-        headers: this.#headers(headers),
+        headers,
         headersTimeout: timeoutMs,
         bodyTimeout: timeoutMs,
       });
@@ -186,9 +192,12 @@ export class NodeClient {
 
   /** Sends one batch of operations as POST /internal/multi. */
   async #multi(ops: MultiOp[]): Promise<MultiResult[]> {
-    const exchange = await this.#exchange('POST', '/internal/multi', encodeMultiRequest(ops), {
-      'content-type': MULTI_CONTENT_TYPE,
-    });
+    const exchange = await this.#exchange(
+      'POST',
+      '/internal/multi',
+      encodeMultiRequest(ops),
+      this.#multiHeaders,
+    );
     if (exchange.status !== 200) throw this.#refusal(exchange);
     try {
       return decodeMultiResponse(exchange.body, ops);
@@ -279,7 +288,7 @@ export class NodeClient {
   /** The node's stats, asked even while it is marked down, with a short timeout: the health monitor's probe. */
   async probe(timeoutMs: number): Promise<NodeStats> {
     return this.#json<NodeStats>(
-      await this.#exchange('GET', '/internal/stats', undefined, undefined, { timeoutMs }),
+      await this.#exchange('GET', '/internal/stats', undefined, this.#plainHeaders, { timeoutMs }),
     );
   }
 
@@ -290,21 +299,36 @@ export class NodeClient {
   async applyBatch(records: readonly StoredRecord[]): Promise<BatchAnswer> {
     const body = encodeRecordFrames(records);
     return this.#json<BatchAnswer>(
-      await this.#exchange('POST', '/internal/batch', body, { 'content-type': RECORDS_CONTENT_TYPE }),
+      await this.#exchange(
+        'POST',
+        '/internal/batch',
+        body,
+        this.#headers({ 'content-type': RECORDS_CONTENT_TYPE }),
+      ),
     );
   }
 
   async count(ranges: readonly PositionRange[]): Promise<number> {
-    const answer = await this.#exchange('POST', '/internal/count', rangesJson(ranges), {
-      'content-type': 'application/json',
-    });
+    const answer = await this.#exchange(
+      'POST',
+      '/internal/count',
+      rangesJson(ranges),
+      this.#headers({
+        'content-type': 'application/json',
+      }),
+    );
     return this.#json<CountAnswer>(answer).count;
   }
 
   async drop(ranges: readonly PositionRange[]): Promise<number> {
-    const answer = await this.#exchange('POST', '/internal/drop', rangesJson(ranges), {
-      'content-type': 'application/json',
-    });
+    const answer = await this.#exchange(
+      'POST',
+      '/internal/drop',
+      rangesJson(ranges),
+      this.#headers({
+        'content-type': 'application/json',
+      }),
+    );
     return this.#json<DropAnswer>(answer).dropped;
   }
 
@@ -314,17 +338,27 @@ export class NodeClient {
 
   /** Per range, the node's record count and digest of (key, version) pairs (anti-entropy). */
   async digest(ranges: readonly PositionRange[]): Promise<DigestAnswer['digests']> {
-    const answer = await this.#exchange('POST', '/internal/digest', rangesJson(ranges), {
-      'content-type': 'application/json',
-    });
+    const answer = await this.#exchange(
+      'POST',
+      '/internal/digest',
+      rangesJson(ranges),
+      this.#headers({
+        'content-type': 'application/json',
+      }),
+    );
     return this.#json<DigestAnswer>(answer).digests;
   }
 
   /** Every record in `ranges`, tombstones included, read in full (the caller bounds how much it asks for). */
   async records(ranges: readonly PositionRange[]): Promise<StoredRecord[]> {
-    const answer = await this.#exchange('POST', '/internal/scan?batch=1000', rangesJson(ranges), {
-      'content-type': 'application/json',
-    });
+    const answer = await this.#exchange(
+      'POST',
+      '/internal/scan?batch=1000',
+      rangesJson(ranges),
+      this.#headers({
+        'content-type': 'application/json',
+      }),
+    );
     if (answer.status !== 200) throw this.#refusal(answer);
     const decoder = new RecordFrameDecoder(FRAME_BYTES_MAX);
     const records = decoder.push(answer.body);

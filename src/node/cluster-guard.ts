@@ -4,7 +4,7 @@ import { readSecretFile, writeSecretFile } from '../security/secret-file.js';
 import {
   CLUSTER_SECRET_HEADER,
   clusterIdOf,
-  secretsMatch,
+  SecretMatcher,
   unauthorized,
   validateSecret,
 } from '../security/secrets.js';
@@ -23,11 +23,12 @@ interface ClusterFile {
  */
 export class ClusterGuard {
   readonly #path: string;
-  #membership: ClusterFile | undefined;
+  #membership: (ClusterFile & { readonly matcher: SecretMatcher }) | undefined;
 
   private constructor(path: string, membership: ClusterFile | undefined) {
     this.#path = path;
-    this.#membership = membership;
+    if (membership !== undefined)
+      this.#membership = { ...membership, matcher: new SecretMatcher(membership.secret) };
   }
 
   /** Opens the node's membership; with `secret`, joins that cluster at once (refusing if it belongs to another). */
@@ -54,7 +55,7 @@ export class ClusterGuard {
     const membership = this.#membership;
     if (membership === undefined) return;
     const presented = request.headers[CLUSTER_SECRET_HEADER];
-    if (!secretsMatch(typeof presented === 'string' ? presented : undefined, membership.secret)) {
+    if (!membership.matcher.matches(typeof presented === 'string' ? presented : undefined)) {
       throw unauthorized(
         `this node belongs to ${membership.clusterId}: use its distributor (requests to the node need the cluster secret)`,
       );
@@ -67,7 +68,7 @@ export class ClusterGuard {
     const clusterId = clusterIdOf(secret);
     const membership = this.#membership;
     if (membership !== undefined) {
-      if (secretsMatch(secret, membership.secret)) return membership.clusterId;
+      if (membership.matcher.matches(secret)) return membership.clusterId;
       throw new RingKvError(
         'RINGKV_ERR_NODE_IN_OTHER_CLUSTER',
         `this node belongs to ${membership.clusterId}; it will not join ${clusterId}`,
@@ -75,7 +76,7 @@ export class ClusterGuard {
       );
     }
     await writeSecretFile(this.#path, { clusterId, secret });
-    this.#membership = { clusterId, secret };
+    this.#membership = { clusterId, secret, matcher: new SecretMatcher(secret) };
     return clusterId;
   }
 }

@@ -21,10 +21,20 @@ function digest(text: string): Buffer {
   return createHash('sha256').update(text, 'utf8').digest();
 }
 
-/** Whether `presented` equals `expected`, in time independent of where they differ. */
-export function secretsMatch(presented: string | undefined, expected: string): boolean {
-  if (presented === undefined) return false;
-  return timingSafeEqual(digest(presented), digest(expected));
+/**
+ * Checks presented secrets against one expected secret, in time independent of where they differ. The
+ * expected digest is computed once, so a check on a hot path hashes only what was presented.
+ */
+export class SecretMatcher {
+  readonly #digest: Buffer;
+
+  constructor(expected: string) {
+    this.#digest = digest(expected);
+  }
+
+  matches(presented: string | undefined): boolean {
+    return presented !== undefined && timingSafeEqual(digest(presented), this.#digest);
+  }
 }
 
 /** The public name of the cluster a secret belongs to: nodes record it, so they refuse a second cluster. */

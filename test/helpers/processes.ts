@@ -1,6 +1,7 @@
 /** Starts real ringkv processes (the built CLI) and waits until they listen. */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
+import { readFile } from 'node:fs/promises';
 import { createInterface } from 'node:readline';
 import { CLI_PATH } from './cli.js';
 
@@ -95,7 +96,6 @@ export async function stopProcess(running: RunningProcess): Promise<number | str
 
 /** The cluster secret a distributor made in `dataDir` (tests use it to ask nodes directly). */
 export async function clusterSecretOf(dataDir: string): Promise<string> {
-  const { readFile } = await import('node:fs/promises');
   const text = await readFile(`${dataDir}/distributor/credentials.json`, 'utf8');
   return (JSON.parse(text) as { clusterSecret: string }).clusterSecret;
 }

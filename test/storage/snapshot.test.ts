@@ -148,7 +148,8 @@ test('a snapshot written by a low-priority child process beside the writing engi
   );
 });
 
-test('the scheduler writes only when something changed since the last snapshot', async () => {
+/** A scheduler over a filled memory engine, writing to a fresh path and recording each snapshot's key count. */
+async function recordingScheduler() {
   const path = nextPath();
   const engine = await filled();
   const written: number[] = [];
@@ -158,6 +159,11 @@ test('the scheduler writes only when something changed since the last snapshot',
     onWritten: (r) => written.push(r.keys),
     onError: (error) => assert.fail(String(error)),
   });
+  return { path, engine, written, scheduler };
+}
+
+test('the scheduler writes only when something changed since the last snapshot', async () => {
+  const { path, engine, written, scheduler } = await recordingScheduler();
   scheduler.start(0, -1);
   await scheduler.flush();
   const first = (await stat(path)).mtimeMs;
@@ -179,15 +185,7 @@ test('snapshots keep to their interval, but a slow one spaces the next to keep e
 });
 
 test('a running scheduler writes a changed engine periodically, and stops writing after stop()', async () => {
-  const path = nextPath();
-  const engine = await filled();
-  const written: number[] = [];
-  const scheduler = new SnapshotScheduler({
-    engine,
-    write: () => writeSnapshot(engine, path),
-    onWritten: (r) => written.push(r.keys),
-    onError: (error) => assert.fail(String(error)),
-  });
+  const { engine, written, scheduler } = await recordingScheduler();
   scheduler.start(20, -1);
   for (let attempt = 0; attempt < 100 && written.length === 0; attempt++) await sleep(10);
   await engine.apply([{ key: Buffer.from('later'), version: v(3), value: Buffer.from('l') }]);
