@@ -7,6 +7,7 @@ import { Counter, Gauge, type Registry } from 'prom-client';
 import { HttpMetrics } from '../metrics/http-metrics.js';
 import { createRegistry } from '../metrics/registry.js';
 import type { StorageEngine } from '../storage/engine.js';
+import { LmdbEngine } from '../storage/lmdb-engine.js';
 
 const CLIENT_ROUTES = new Set(['/get', '/put', '/del', '/shutdown', '/metrics']);
 const INTERNAL_ROUTES = new Set([
@@ -72,6 +73,12 @@ export class NodeMetrics {
     );
     engineGauge('ringkv_bytes_stored', "Bytes the engine's data occupies.", () => engine.stats().bytes);
     engineGauge('ringkv_writes_applied', 'Writes applied since the node started.', () => engine.changeCount);
+    if (engine instanceof LmdbEngine)
+      engineGauge(
+        'ringkv_storage_commits',
+        'Transactions committed and flushed since the node started (writes share them under load).',
+        () => engine.commits,
+      );
   }
 
   answered(request: IncomingMessage, status: number, durationMs: number): void {

@@ -1,10 +1,10 @@
-import { type Database, open, type RootDatabase } from 'lmdb';
-import { RingKvError } from '../errors.js';
 import { RING_SIZE } from '../ring/placement.js';
-import { type Version, wallMsOf } from '../version/version.js';
 import type { EngineStats, PositionRange, StorageEngine, WriteOutcome } from './engine.js';
 import { compositeKey, positionPrefix, successor } from './keys.js';
-import { decodeRecordBody, encodeRecordBody, type StoredRecord } from './record.js';
+import { type LmdbStore, openLmdbStore } from './lmdb-store.js';
+import { LmdbWriterThread } from './lmdb-writer-thread.js';
+import type { WriteJob, WriteResult } from './lmdb-writes.js';
+import { decodeRecordBody, encodeRecordFrames, type StoredRecord } from './record.js';
 
 interface StatsShape {
   readonly pageSize: number;
@@ -14,122 +14,66 @@ interface StatsShape {
   readonly overflowPages: number;
 }
 
-/** What a key's latest write (committed or still in flight) was, enough to order the next one. */
-interface KeyState {
-  readonly version: Version;
-  readonly tombstone: boolean;
-}
-
-const EMPTY = Buffer.alloc(0);
-const TOMBSTONE_FLAG = 1;
-const DROP_BATCH = 2000;
-
-/** Tombstone index key: `[deleted-at wall ms, u48 big-endian][composite key]`, so purges read oldest first. */
-function tombstoneIndexKey(version: Version, composite: Buffer): Buffer {
-  const key = Buffer.allocUnsafe(6 + composite.length);
-  key.writeUIntBE(wallMsOf(version), 0, 6);
-  composite.copy(key, 6);
-  return key;
-}
-
-/** Disk-full failures become a typed operating error; anything else stays what it was. */
-function storageError(error: unknown): unknown {
-  const text =
-    error instanceof Error
-      ? `${(error as NodeJS.ErrnoException).code ?? ''} ${error.message}`
-      : String(error);
-  return /MDB_MAP_FULL|ENOSPC|No space left/i.test(text)
-    ? new RingKvError('RINGKV_ERR_STORAGE_FULL', `the storage engine is full: ${text.trim()}`)
-    : error;
-}
+/** Records a drop or a purge removes per transaction: large enough to be cheap, small enough to let writes in between. */
+const REMOVALS_PER_JOB = 2000;
 
 /**
- * The durable engine, on LMDB through the `lmdb` package. Two sub-databases in one environment:
- * `records` (composite key -> encoded record) and `tombstones` (an index of deletes by time, which makes
- * live/tombstone counts O(1) and purges read only expired tombstones). Both change in the same transaction.
- *
- * Writes are queued with lmdb's asynchronous `put`, which batches every write of an event turn into one
- * transaction; `apply` resolves only after the commit *and* the flush (`db.flushed`), so an acknowledged
- * write survives a crash. The stale-version check reads the newest state including writes still in
- * flight (`#inFlight`), so two writes to one key in the same turn are ordered correctly.
+ * The durable engine, on LMDB through the `lmdb` package (layout in lmdb-store.ts). Reads run on the
+ * caller's thread, synchronously, from the memory map. Every write goes to the writer thread
+ * (lmdb-writer-thread.ts), which commits the writes of each event-loop turn, and those that arrive while
+ * a commit runs, as one transaction, flushed to disk before any of them resolves: an acknowledged write
+ * survives a crash, and the event loop never blocks on a commit. The writer checks versions inside its
+ * transaction, so a stale write is refused however writes interleave.
  */
 export class LmdbEngine implements StorageEngine {
   readonly kind = 'lmdb' as const;
-  readonly #root: RootDatabase;
-  readonly #records: Database<Buffer, Buffer>;
-  readonly #tombstones: Database<Buffer, Buffer>;
-  readonly #inFlight = new Map<string, KeyState>();
+  readonly #store: LmdbStore;
+  readonly #writer: LmdbWriterThread | undefined;
   #changeCount = 0;
   #closing: Promise<void> | undefined;
 
   /** `readOnly` opens an environment another process writes (a snapshot writer); writes then fail. */
   constructor(path: string, options: { readonly readOnly?: boolean } = {}) {
-    this.#root = open({ path, maxDbs: 4, readOnly: options.readOnly === true });
-    this.#records = this.#root.openDB<Buffer, Buffer>({
-      name: 'records',
-      encoding: 'binary',
-      keyEncoding: 'binary',
-    });
-    this.#tombstones = this.#root.openDB<Buffer, Buffer>({
-      name: 'tombstones',
-      encoding: 'binary',
-      keyEncoding: 'binary',
-    });
+    const readOnly = options.readOnly === true;
+    this.#store = openLmdbStore(path, readOnly);
+    // Once a batch is durable, reads here must see it (lmdb keeps a read snapshot for an event turn).
+    this.#writer = readOnly ? undefined : new LmdbWriterThread(path, () => this.#store.root.resetReadTxn());
   }
 
   get changeCount(): number {
     return this.#changeCount;
   }
 
+  /** Transactions the writer thread has committed and flushed (group commit: fewer than writes under load). */
+  get commits(): number {
+    return this.#writer?.commits ?? 0;
+  }
+
   get(key: Uint8Array): StoredRecord | undefined {
     this.#assertOpen();
-    const body = this.#records.get(compositeKey(key));
-    return body === undefined ? undefined : decodeRecordBody(key, body);
+    // lmdb's reused buffer (its `length` is this read's), copied once: lmdb's own copying read is slower.
+    const view = this.#store.records.getBinaryFast(compositeKey(key));
+    if (view === undefined) return undefined;
+    const start = view.byteOffset;
+    return decodeRecordBody(key, Buffer.from(view.buffer.slice(start, start + view.length)));
   }
 
   async apply(records: readonly StoredRecord[]): Promise<WriteOutcome[]> {
-    this.#assertOpen();
+    if (records.length === 0) return [];
+    const result = await this.#write({ kind: 'apply', frames: encodeRecordFrames(records) });
+    if (result.kind !== 'apply') throw new Error(`writer answered ${result.kind} to apply`);
     const outcomes: WriteOutcome[] = [];
-    const writes: Promise<boolean>[] = [];
-    const started: [string, KeyState][] = [];
-    for (const record of records) {
-      const composite = compositeKey(record.key);
-      const id = composite.toString('latin1');
-      const current = this.#inFlight.get(id) ?? this.#committedState(composite);
-      if (current !== undefined && current.version >= record.version) {
-        outcomes.push('stale');
-        continue;
-      }
-      const tombstone = record.value === null;
-      writes.push(this.#records.put(composite, encodeRecordBody(record)));
-      if (current?.tombstone)
-        writes.push(this.#tombstones.remove(tombstoneIndexKey(current.version, composite)));
-      if (tombstone) writes.push(this.#tombstones.put(tombstoneIndexKey(record.version, composite), EMPTY));
-      const state = { version: record.version, tombstone };
-      this.#inFlight.set(id, state);
-      started.push([id, state]);
-      outcomes.push('applied');
-      this.#changeCount++;
-    }
-    try {
-      await Promise.all(writes);
-      await this.#root.flushed;
-    } catch (error) {
-      throw storageError(error);
-    } finally {
-      for (const [id, state] of started) if (this.#inFlight.get(id) === state) this.#inFlight.delete(id);
+    for (const applied of result.applied) {
+      outcomes.push(applied === 1 ? 'applied' : 'stale');
+      this.#changeCount += applied;
     }
     return outcomes;
   }
 
-  /** Reads only the header of the stored record, through lmdb's reused buffer: no copy of the value. */
-  #committedState(composite: Buffer): KeyState | undefined {
-    const body = this.#records.getBinaryFast(composite);
-    if (body === undefined) return undefined;
-    return {
-      version: body.toString('latin1', 2, 2 + body[1]!),
-      tombstone: (body[0]! & TOMBSTONE_FLAG) !== 0,
-    };
+  #write(job: WriteJob): Promise<WriteResult> {
+    this.#assertOpen();
+    if (this.#writer === undefined) throw new Error('this lmdb engine was opened read-only');
+    return this.#writer.run(job);
   }
 
   async *scan(from: number, to: number, batchSize: number): AsyncGenerator<StoredRecord[]> {
@@ -139,7 +83,7 @@ export class LmdbEngine implements StorageEngine {
       this.#assertOpen();
       const batch: StoredRecord[] = [];
       let last: Buffer | undefined;
-      const range = this.#records.getRange(
+      const range = this.#store.records.getRange(
         end === undefined ? { start, limit: batchSize } : { start, end, limit: batchSize },
       );
       for (const { key, value } of range) {
@@ -157,68 +101,35 @@ export class LmdbEngine implements StorageEngine {
     this.#assertOpen();
     const start = positionPrefix(from);
     return to >= RING_SIZE
-      ? this.#records.getKeysCount({ start })
-      : this.#records.getKeysCount({ start, end: positionPrefix(to) });
+      ? this.#store.records.getKeysCount({ start })
+      : this.#store.records.getKeysCount({ start, end: positionPrefix(to) });
   }
 
   async dropRanges(ranges: readonly PositionRange[]): Promise<number> {
-    this.#assertOpen();
     let dropped = 0;
-    let removals: Promise<boolean>[] = [];
-    // One flush per DROP_BATCH removals, not per range: a move can hand over thousands of small ranges.
-    const settle = async () => {
-      await Promise.all(removals);
-      await this.#root.flushed;
-      removals = [];
-      // Background work on a serving node: let requests in between batches.
-      await new Promise((resolve) => setImmediate(resolve));
-    };
-    for (const { from, to } of ranges) {
-      const end = to >= RING_SIZE ? undefined : positionPrefix(to);
-      const range = this.#records.getRange(
-        end === undefined ? { start: positionPrefix(from) } : { start: positionPrefix(from), end },
-      );
-      for (const { key: composite, value: body } of range) {
-        const version = body.toString('latin1', 2, 2 + body[1]!);
-        if ((body[0]! & TOMBSTONE_FLAG) !== 0)
-          removals.push(this.#tombstones.remove(tombstoneIndexKey(version, composite)));
-        removals.push(this.#records.remove(composite));
-        this.#inFlight.delete(composite.toString('latin1'));
-        dropped++;
-      }
-      if (removals.length >= DROP_BATCH) await settle();
+    // A move can hand over thousands of small ranges: each job resumes at the first range not yet empty.
+    for (let rest = ranges; rest.length > 0; ) {
+      const result = await this.#write({ kind: 'drop', ranges: rest, limit: REMOVALS_PER_JOB });
+      if (result.kind !== 'drop') throw new Error(`writer answered ${result.kind} to drop`);
+      dropped += result.dropped;
+      rest = rest.slice(result.rangesDone);
     }
-    await settle();
     return dropped;
   }
 
   async purgeTombstones(deletedBeforeWallMs: number): Promise<number> {
-    this.#assertOpen();
-    const end = Buffer.allocUnsafe(6);
-    end.writeUIntBE(Math.max(0, Math.min(deletedBeforeWallMs, 2 ** 48 - 1)), 0, 6);
     let purged = 0;
     for (;;) {
-      const removals: Promise<boolean>[] = [];
-      for (const { key: indexKey } of this.#tombstones.getRange({ end, limit: 1000 })) {
-        const composite = indexKey.subarray(6);
-        const id = composite.toString('latin1');
-        const state = this.#inFlight.get(id) ?? this.#committedState(composite);
-        // Purge only if the tombstone is still the key's newest state; a newer write owns the key now.
-        if (state?.tombstone && tombstoneIndexKey(state.version, composite).equals(indexKey)) {
-          removals.push(this.#records.remove(composite));
-          purged++;
-        }
-        removals.push(this.#tombstones.remove(indexKey));
-      }
-      if (removals.length === 0) return purged;
-      await Promise.all(removals);
-      await this.#root.flushed;
+      const result = await this.#write({ kind: 'purge', deletedBeforeWallMs, limit: REMOVALS_PER_JOB });
+      if (result.kind !== 'purge') throw new Error(`writer answered ${result.kind} to purge`);
+      purged += result.purged;
+      if (result.done) return purged;
     }
   }
 
   stats(): EngineStats {
-    const records = this.#records.getStats() as StatsShape;
-    const tombstones = this.#tombstones.getStats() as StatsShape;
+    const records = this.#store.records.getStats() as StatsShape;
+    const tombstones = this.#store.tombstones.getStats() as StatsShape;
     const pages = (stats: StatsShape) =>
       stats.treeBranchPageCount + stats.treeLeafPageCount + stats.overflowPages;
     return {
@@ -230,8 +141,8 @@ export class LmdbEngine implements StorageEngine {
 
   close(): Promise<void> {
     this.#closing ??= (async () => {
-      await this.#root.flushed;
-      await this.#root.close();
+      await this.#writer?.close();
+      await this.#store.root.close();
     })();
     return this.#closing;
   }

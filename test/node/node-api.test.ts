@@ -59,6 +59,22 @@ for (const engine of ['lmdb', 'memory'] as const) {
       assert.equal((await http(`${base}/get?key=myKey`)).status, 404);
     });
 
+    test('GET /metrics counts applied writes, and with lmdb the commits they shared', async () => {
+      const metric = (text: string, name: string) =>
+        Number(new RegExp(`^${name}(?:\\{[^}]*\\})? (\\S+)$`, 'm').exec(text)?.[1] ?? Number.NaN);
+      const before = (await http(`${base}/metrics`)).text;
+      await Promise.all(
+        Array.from({ length: 40 }, (_, i) => http(`${base}/put?key=metric-${i}&value=v`, { method: 'PUT' })),
+      );
+      const text = (await http(`${base}/metrics`)).text;
+      const writes = metric(text, 'ringkv_writes_applied') - metric(before, 'ringkv_writes_applied');
+      assert.equal(writes, 40);
+      if (engine === 'lmdb') {
+        const commits = metric(text, 'ringkv_storage_commits') - metric(before, 'ringkv_storage_commits');
+        assert.ok(commits >= 1 && commits <= 40, `${commits} commits for 40 writes`);
+      } else assert.ok(!text.includes('ringkv_storage_commits'));
+    });
+
     test('query strings decode keys and values with + and percent escapes, UTF-8 included', async () => {
       await http(`${base}/put?key=caf%C3%A9+au+lait&value=a%26b%3Dc+d`, { method: 'PUT' });
       assert.equal((await http(`${base}/get?key=caf%C3%A9%20au%20lait`)).text, '{"value":"a&b=c d"}');

@@ -1,0 +1,114 @@
+/**
+ * The writes of the lmdb engine, as jobs the writer thread runs inside one write transaction. Each job
+ * decides from what the transaction sees (its own earlier writes included), so a version check and the
+ * write it guards are atomic: a stale copy can never overwrite a newer value, however writes interleave.
+ */
+import { RING_SIZE } from '../ring/placement.js';
+import type { PositionRange } from './engine.js';
+import { compositeKey, positionPrefix } from './keys.js';
+import { keyStateOf, type LmdbStore, tombstoneIndexKey } from './lmdb-store.js';
+
+export type WriteJob =
+  /** Records as record frames (encodeRecordFrames), applied in order unless the stored version is as new or newer. */
+  | { readonly kind: 'apply'; readonly frames: Uint8Array }
+  /** Removes up to `limit` records of `ranges`, in order. */
+  | { readonly kind: 'drop'; readonly ranges: readonly PositionRange[]; readonly limit: number }
+  /** Visits up to `limit` tombstone index entries older than `deletedBeforeWallMs`: removes them, and their records. */
+  | { readonly kind: 'purge'; readonly deletedBeforeWallMs: number; readonly limit: number };
+
+export type WriteResult =
+  /** Per record, 1 if applied, 0 if stale. */
+  | { readonly kind: 'apply'; readonly applied: Uint8Array }
+  /** `rangesDone`: how many of the job's ranges are now empty (the others resume in a next job). */
+  | { readonly kind: 'drop'; readonly dropped: number; readonly rangesDone: number }
+  /** `done`: no expired index entry is left. */
+  | { readonly kind: 'purge'; readonly purged: number; readonly done: boolean };
+
+const EMPTY = Buffer.alloc(0);
+
+/** Runs one job in the write transaction open on `store` (the caller opens and commits it). */
+export function runWriteJob(store: LmdbStore, job: WriteJob): WriteResult {
+  switch (job.kind) {
+    case 'apply':
+      return { kind: 'apply', applied: applyFrames(store, Buffer.from(job.frames)) };
+    case 'drop':
+      return { kind: 'drop', ...dropRanges(store, job.ranges, job.limit) };
+    case 'purge':
+      return { kind: 'purge', ...purgeTombstones(store, job.deletedBeforeWallMs, job.limit) };
+  }
+}
+
+/**
+ * Frames are `[frame length u32][key length u16][key][record body]` (record.ts), written by the engine
+ * itself, so each body is stored as it is, unparsed past its header.
+ */
+function applyFrames(store: LmdbStore, frames: Buffer): Uint8Array {
+  const applied: number[] = [];
+  for (let offset = 0; offset < frames.length; ) {
+    const frameEnd = offset + 4 + frames.readUInt32BE(offset);
+    const keyEnd = offset + 6 + frames.readUInt16BE(offset + 4);
+    const composite = compositeKey(frames.subarray(offset + 6, keyEnd));
+    const body = frames.subarray(keyEnd, frameEnd);
+    offset = frameEnd;
+    const next = keyStateOf(body);
+    const stored = store.records.getBinaryFast(composite);
+    const current = stored === undefined ? undefined : keyStateOf(stored);
+    if (current !== undefined && current.version >= next.version) {
+      applied.push(0);
+      continue;
+    }
+    store.records.putSync(composite, body);
+    if (current?.tombstone) store.tombstones.removeSync(tombstoneIndexKey(current.version, composite));
+    if (next.tombstone) store.tombstones.putSync(tombstoneIndexKey(next.version, composite), EMPTY);
+    applied.push(1);
+  }
+  return Uint8Array.from(applied);
+}
+
+function dropRanges(
+  store: LmdbStore,
+  ranges: readonly PositionRange[],
+  limit: number,
+): { dropped: number; rangesDone: number } {
+  let dropped = 0;
+  for (const [index, { from, to }] of ranges.entries()) {
+    const start = positionPrefix(from);
+    const bounds = to >= RING_SIZE ? { start } : { start, end: positionPrefix(to) };
+    // Read first, then remove: no removal moves a cursor that is still reading.
+    const records: Buffer[] = [];
+    const tombstones: Buffer[] = [];
+    for (const { key, value } of store.records.getRange({ ...bounds, limit: limit - dropped })) {
+      const state = keyStateOf(value);
+      records.push(key);
+      if (state.tombstone) tombstones.push(tombstoneIndexKey(state.version, key));
+    }
+    for (const key of records) store.records.removeSync(key);
+    for (const key of tombstones) store.tombstones.removeSync(key);
+    dropped += records.length;
+    if (dropped >= limit) return { dropped, rangesDone: index };
+  }
+  return { dropped, rangesDone: ranges.length };
+}
+
+function purgeTombstones(
+  store: LmdbStore,
+  deletedBeforeWallMs: number,
+  limit: number,
+): { purged: number; done: boolean } {
+  const end = Buffer.allocUnsafe(6);
+  end.writeUIntBE(Math.max(0, Math.min(deletedBeforeWallMs, 2 ** 48 - 1)), 0, 6);
+  const visited = [...store.tombstones.getKeys({ end, limit })];
+  let purged = 0;
+  for (const indexKey of visited) {
+    const composite = indexKey.subarray(6);
+    const stored = store.records.getBinaryFast(composite);
+    const state = stored === undefined ? undefined : keyStateOf(stored);
+    // Purge only if the tombstone is still the key's newest state; a newer write owns the key now.
+    if (state?.tombstone && tombstoneIndexKey(state.version, composite).equals(indexKey)) {
+      store.records.removeSync(composite);
+      purged++;
+    }
+    store.tombstones.removeSync(indexKey);
+  }
+  return { purged, done: visited.length < limit };
+}
