@@ -4,7 +4,8 @@
  * keys, moves, hints, repair) is read from the cluster view when Prometheus scrapes.
  */
 import type { IncomingMessage } from 'node:http';
-import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+import { Gauge, type Registry } from 'prom-client';
+import { type CounterChild, type HistogramChild, HotCounter, HotHistogram } from '../metrics/hot-metrics.js';
 import { HttpMetrics, LATENCY_BUCKETS_SECONDS } from '../metrics/http-metrics.js';
 import { createRegistry } from '../metrics/registry.js';
 import type { ClusterView } from './cluster.js';
@@ -49,31 +50,28 @@ export class DistributorMetrics {
   readonly registry: Registry;
   readonly traffic: TrafficStats;
   readonly #http: HttpMetrics;
-  readonly #operations: Counter<'node' | 'kind' | 'outcome'>;
-  readonly #operationDuration: Histogram<'node'>;
+  readonly #operations: HotCounter;
+  readonly #operationDuration: HotHistogram;
   #view: { readonly atMs: number; readonly view: ClusterView } | undefined;
   /** The labelled children of the per-operation metrics, by node, kind and outcome: no label hashing per op. */
-  readonly #operationChildren = new Map<
-    string,
-    { count: Counter.Internal; duration: Histogram.Internal<'node'> }
-  >();
+  readonly #operationChildren = new Map<string, { count: CounterChild; duration: HistogramChild }>();
 
   constructor(distributorId: string, view: () => ClusterView, nowMs: number) {
     this.registry = createRegistry({ service: 'ringkv-distributor', distributor: distributorId });
     this.traffic = new TrafficStats(nowMs);
     this.#http = new HttpMetrics(this.registry);
-    this.#operations = new Counter({
+    this.#operations = new HotCounter({
       name: 'ringkv_forwarded_operations_total',
       help: 'Reads and writes sent to each node, by outcome: ok, or the error code.',
       labelNames: ['node', 'kind', 'outcome'],
-      registers: [this.registry],
+      registry: this.registry,
     });
-    this.#operationDuration = new Histogram({
+    this.#operationDuration = new HotHistogram({
       name: 'ringkv_forwarded_operation_duration_seconds',
       help: "Time from an operation's queuing for a node to the node's answer, by node.",
       labelNames: ['node'],
       buckets: LATENCY_BUCKETS_SECONDS,
-      registers: [this.registry],
+      registry: this.registry,
     });
     // One view per scrape, shared by every gauge below.
     const current = () => {
@@ -109,7 +107,7 @@ export class DistributorMetrics {
       };
       this.#operationChildren.set(key, children);
     }
-    children.count.inc();
+    children.count.count++;
     children.duration.observe(durationMs / 1000);
     this.traffic.recordOperation(node, durationMs, errorCode !== undefined);
   }

@@ -1,35 +1,41 @@
-import { Counter, Histogram, type Registry } from 'prom-client';
+import { Counter, type Registry } from 'prom-client';
+import { type CounterChild, type HistogramChild, HotCounter, HotHistogram } from './hot-metrics.js';
 
 /** Latency buckets in seconds: from half a millisecond (a cached read) to ten seconds (a stuck node). */
 export const LATENCY_BUCKETS_SECONDS = [
   0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10,
 ];
 
+/** One route's children: its latency histogram, and a counter per status it answered. */
+interface RouteChildren {
+  readonly duration: HistogramChild;
+  readonly byStatus: Map<number, CounterChild>;
+}
+
 /**
  * Requests a server answered, by route and status, and their latency by route. Routes are a fixed set named
- * by the server (`routeOf`), never the raw path, so a client cannot grow the series without bound. The
- * labelled children are cached: the hot path does two map lookups, not label hashing.
+ * by the server (`routeOf`), never the raw path, so a client cannot grow the series without bound. Counting
+ * a request is two map lookups and two increments (hot-metrics.ts).
  */
 export class HttpMetrics {
-  readonly #requests: Counter<'route' | 'status'>;
-  readonly #duration: Histogram<'route'>;
+  readonly #requests: HotCounter;
+  readonly #duration: HotHistogram;
   readonly #malformed: Counter;
-  readonly #counters = new Map<string, Counter.Internal>();
-  readonly #histograms = new Map<string, Histogram.Internal<'route'>>();
+  readonly #routes = new Map<string, RouteChildren>();
 
   constructor(registry: Registry) {
-    this.#requests = new Counter({
+    this.#requests = new HotCounter({
       name: 'ringkv_http_requests_total',
       help: 'HTTP requests answered, by route and status.',
       labelNames: ['route', 'status'],
-      registers: [registry],
+      registry,
     });
-    this.#duration = new Histogram({
+    this.#duration = new HotHistogram({
       name: 'ringkv_http_request_duration_seconds',
       help: 'Time from a request arriving to its answer being sent, by route.',
       labelNames: ['route'],
       buckets: LATENCY_BUCKETS_SECONDS,
-      registers: [registry],
+      registry,
     });
     this.#malformed = new Counter({
       name: 'ringkv_http_malformed_requests_total',
@@ -39,19 +45,18 @@ export class HttpMetrics {
   }
 
   observe(route: string, status: number, durationMs: number): void {
-    const key = `${route} ${status}`;
-    let counter = this.#counters.get(key);
+    let children = this.#routes.get(route);
+    if (children === undefined) {
+      children = { duration: this.#duration.labels(route), byStatus: new Map() };
+      this.#routes.set(route, children);
+    }
+    let counter = children.byStatus.get(status);
     if (counter === undefined) {
       counter = this.#requests.labels(route, String(status));
-      this.#counters.set(key, counter);
+      children.byStatus.set(status, counter);
     }
-    counter.inc();
-    let histogram = this.#histograms.get(route);
-    if (histogram === undefined) {
-      histogram = this.#duration.labels(route);
-      this.#histograms.set(route, histogram);
-    }
-    histogram.observe(durationMs / 1000);
+    counter.count++;
+    children.duration.observe(durationMs / 1000);
   }
 
   malformed(): void {
