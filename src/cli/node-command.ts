@@ -16,6 +16,7 @@ interface NodeCommandOptions {
   readonly dataDir: string;
   readonly engine: 'lmdb' | 'memory';
   readonly snapshotInterval: number;
+  readonly commitInterval: number;
   readonly maxKeyBytes: number;
   readonly maxValueBytes: number;
   readonly tombstoneTtl: number;
@@ -69,6 +70,14 @@ export function nodeCommand(): Command {
         .default(NODE_DEFAULTS.engine),
     )
     .addOption(
+      new Option(
+        '--commit-interval <ms>',
+        'lmdb: least time between two commits; writes arriving sooner share the next (0 = no spacing)',
+      )
+        .default(NODE_DEFAULTS.commitIntervalMs)
+        .argParser(integerOption(0, 1000)),
+    )
+    .addOption(
       new Option('--snapshot-interval <seconds>', 'seconds between JSON snapshots, 0 = off')
         .default(NODE_DEFAULTS.snapshotIntervalSeconds)
         .argParser(integerOption(0, 86_400)),
@@ -116,6 +125,7 @@ secret, and it refuses other clusters. Bound beyond loopback without a secret, i
         dataDir: options.dataDir,
         engine: options.engine,
         snapshotIntervalSeconds: options.snapshotInterval,
+        commitIntervalMs: options.commitInterval,
         keyBytesMax: options.maxKeyBytes,
         valueBytesMax: options.maxValueBytes,
         tombstoneTtlMs: options.tombstoneTtl * 1000,

@@ -49,7 +49,9 @@ export interface StorageNode {
 function openEngine(options: ResolvedNodeOptions): StorageEngine {
   return options.engine === 'memory'
     ? new MemoryEngine()
-    : new LmdbEngine(join(options.dataDir, `${options.id}.lmdb`));
+    : new LmdbEngine(join(options.dataDir, `${options.id}.lmdb`), {
+        commitIntervalMs: options.commitIntervalMs,
+      });
 }
 
 async function exists(path: string): Promise<boolean> {

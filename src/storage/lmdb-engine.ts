@@ -32,12 +32,23 @@ export class LmdbEngine implements StorageEngine {
   #changeCount = 0;
   #closing: Promise<void> | undefined;
 
-  /** `readOnly` opens an environment another process writes (a snapshot writer); writes then fail. */
-  constructor(path: string, options: { readonly readOnly?: boolean } = {}) {
+  /**
+   * `readOnly` opens an environment another process writes (a snapshot writer); writes then fail.
+   * `commitIntervalMs` (default 0) spaces commits under load: see WriterThreadOptions.
+   */
+  constructor(
+    path: string,
+    options: { readonly readOnly?: boolean; readonly commitIntervalMs?: number } = {},
+  ) {
     const readOnly = options.readOnly === true;
     this.#store = openLmdbStore(path, readOnly);
-    // Once a batch is durable, reads here must see it (lmdb keeps a read snapshot for an event turn).
-    this.#writer = readOnly ? undefined : new LmdbWriterThread(path, () => this.#store.root.resetReadTxn());
+    this.#writer = readOnly
+      ? undefined
+      : new LmdbWriterThread(path, {
+          commitIntervalMs: options.commitIntervalMs ?? 0,
+          // Once a batch is durable, reads here must see it (lmdb keeps a read snapshot for an event turn).
+          onCommitted: () => this.#store.root.resetReadTxn(),
+        });
   }
 
   get changeCount(): number {
@@ -54,8 +65,9 @@ export class LmdbEngine implements StorageEngine {
     // lmdb's reused buffer (its `length` is this read's), copied once: lmdb's own copying read is slower.
     const view = this.#store.records.getBinaryFast(compositeKey(key));
     if (view === undefined) return undefined;
-    const start = view.byteOffset;
-    return decodeRecordBody(key, Buffer.from(view.buffer.slice(start, start + view.length)));
+    const body = Buffer.allocUnsafe(view.length);
+    body.set(new Uint8Array(view.buffer, view.byteOffset, view.length));
+    return decodeRecordBody(key, body);
   }
 
   async apply(records: readonly StoredRecord[]): Promise<WriteOutcome[]> {

@@ -60,3 +60,25 @@ test('a stale write queued behind a newer one in the same commit is refused', as
     await engine.close();
   }
 });
+
+test('with a commit interval, writes that arrive within it share a commit; the first after a quiet spell commits alone', async () => {
+  const spaced = new LmdbEngine(`${directory.path}/lmdb-${opened++}.lmdb`, { commitIntervalMs: 300 });
+  const unspaced = openEngine();
+  try {
+    const commitsFor = async (engine: LmdbEngine) => {
+      await engine.apply([record('first', 1, 'a')]); // commits at once: nothing came before it
+      const before = engine.commits;
+      // Two writes in different event-loop turns, the second while the first is queued or committing.
+      const second = engine.apply([record('second', 2, 'b')]);
+      await new Promise((resolve) => setImmediate(resolve));
+      const third = engine.apply([record('third', 3, 'c')]);
+      await Promise.all([second, third]);
+      return engine.commits - before;
+    };
+    assert.equal(await commitsFor(unspaced), 2);
+    assert.equal(await commitsFor(spaced), 1);
+    assert.equal(spaced.commits, 2, 'the first write committed alone, before any interval');
+  } finally {
+    await Promise.all([spaced.close(), unspaced.close()]);
+  }
+});
