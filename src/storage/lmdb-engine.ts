@@ -1,8 +1,8 @@
 import { RING_SIZE } from '../ring/placement.js';
 import type { EngineStats, PositionRange, StorageEngine, WriteOutcome } from './engine.js';
 import { compositeKey, positionPrefix, successor } from './keys.js';
+import { type CommitterOptions, LmdbCommitter } from './lmdb-committer.js';
 import { type LmdbStore, openLmdbStore } from './lmdb-store.js';
-import { LmdbWriterThread } from './lmdb-writer-thread.js';
 import type { WriteJob, WriteResult } from './lmdb-writes.js';
 import { decodeRecordBody, encodeRecordFrames, type StoredRecord } from './record.js';
 
@@ -19,35 +19,31 @@ const REMOVALS_PER_JOB = 2000;
 
 /**
  * The durable engine, on LMDB through the `lmdb` package (layout in lmdb-store.ts). Reads run on the
- * caller's thread, synchronously, from the memory map. Every write goes to the writer thread
- * (lmdb-writer-thread.ts), which commits the writes of each event-loop turn, and those that arrive while
- * a commit runs, as one transaction, flushed to disk before any of them resolves: an acknowledged write
- * survives a crash, and the event loop never blocks on a commit. The writer checks versions inside its
- * transaction, so a stale write is refused however writes interleave.
+ * caller's thread, synchronously, from the memory map. Writes go through a group commit (lmdb-committer.ts):
+ * the writes of an event-loop turn, and those that arrive while a commit runs, are one transaction, flushed
+ * to disk before any of them resolves, so an acknowledged write survives a crash. Versions are checked inside
+ * that transaction, so a stale write is refused however writes interleave.
  */
 export class LmdbEngine implements StorageEngine {
   readonly kind = 'lmdb' as const;
   readonly #store: LmdbStore;
-  readonly #writer: LmdbWriterThread | undefined;
+  readonly #committer: LmdbCommitter | undefined;
   #changeCount = 0;
   #closing: Promise<void> | undefined;
 
   /**
-   * `readOnly` opens an environment another process writes (a snapshot writer); writes then fail.
-   * `commitIntervalMs` (default 0) spaces commits under load: see WriterThreadOptions.
+   * `readOnly` opens an environment another process writes (a snapshot writer); writes then fail. The
+   * commit options (see CommitterOptions) default to no spacing, and inline commits while they take under
+   * 1 ms.
    */
-  constructor(
-    path: string,
-    options: { readonly readOnly?: boolean; readonly commitIntervalMs?: number } = {},
-  ) {
+  constructor(path: string, options: { readonly readOnly?: boolean } & Partial<CommitterOptions> = {}) {
     const readOnly = options.readOnly === true;
     this.#store = openLmdbStore(path, readOnly);
-    this.#writer = readOnly
+    this.#committer = readOnly
       ? undefined
-      : new LmdbWriterThread(path, {
+      : new LmdbCommitter(this.#store, path, {
           commitIntervalMs: options.commitIntervalMs ?? 0,
-          // Once a batch is durable, reads here must see it (lmdb keeps a read snapshot for an event turn).
-          onCommitted: () => this.#store.root.resetReadTxn(),
+          inlineCommitMsMax: options.inlineCommitMsMax ?? 1,
         });
   }
 
@@ -55,9 +51,14 @@ export class LmdbEngine implements StorageEngine {
     return this.#changeCount;
   }
 
-  /** Transactions the writer thread has committed and flushed (group commit: fewer than writes under load). */
+  /** Transactions committed and flushed (group commit: fewer than writes under load). */
   get commits(): number {
-    return this.#writer?.commits ?? 0;
+    return this.#committer?.commits.total ?? 0;
+  }
+
+  /** How many of those committed on the writer thread rather than the event loop. */
+  get threadCommits(): number {
+    return this.#committer?.commits.onThread ?? 0;
   }
 
   get(key: Uint8Array): StoredRecord | undefined {
@@ -84,8 +85,8 @@ export class LmdbEngine implements StorageEngine {
 
   #write(job: WriteJob): Promise<WriteResult> {
     this.#assertOpen();
-    if (this.#writer === undefined) throw new Error('this lmdb engine was opened read-only');
-    return this.#writer.run(job);
+    if (this.#committer === undefined) throw new Error('this lmdb engine was opened read-only');
+    return this.#committer.run(job);
   }
 
   async *scan(from: number, to: number, batchSize: number): AsyncGenerator<StoredRecord[]> {
@@ -153,7 +154,7 @@ export class LmdbEngine implements StorageEngine {
 
   close(): Promise<void> {
     this.#closing ??= (async () => {
-      await this.#writer?.close();
+      await this.#committer?.close();
       await this.#store.root.close();
     })();
     return this.#closing;

@@ -1,19 +1,17 @@
 /**
- * The lmdb engine's writer thread (a worker_threads Worker started by LmdbWriterThread). It owns every
- * write to the environment: each message is one batch of jobs, run in one transaction that is committed
- * and flushed to disk before the answer goes back, so the node's event loop never waits on a commit.
+ * The lmdb engine's writer thread (a worker_threads Worker started by LmdbWriterThread), for the commits
+ * the event loop should not wait on: large ones, and all of them while commits are slow. Each message is one
+ * batch of jobs, committed and flushed in one transaction before the answer goes back.
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { openLmdbStore } from './lmdb-store.js';
-import { runWriteJob, type WriteJob, type WriteResult } from './lmdb-writes.js';
+import { type CommitOutcome, commitJobs, type WriteJob } from './lmdb-writes.js';
 
-export type WriterRequest =
-  | { readonly id: number; readonly jobs: readonly WriteJob[] }
-  | { readonly close: true };
+export type WriterRequest = { readonly jobs: readonly WriteJob[] } | { readonly close: true };
 
 export type WriterAnswer =
-  | { readonly id: number; readonly results: readonly WriteResult[] }
-  | { readonly id: number; readonly error: { readonly message: string; readonly code?: string } };
+  | CommitOutcome
+  | { readonly error: { readonly message: string; readonly code?: string } };
 
 const port = parentPort;
 if (port === null) throw new Error('lmdb-writer runs as a worker thread');
@@ -27,15 +25,10 @@ port.on('message', (request: WriterRequest) => {
   }
   let answer: WriterAnswer;
   try {
-    // Commits and flushes before it returns: what the answer reports is durable.
-    const results = store.root.transactionSync(() => request.jobs.map((job) => runWriteJob(store, job)));
-    answer = { id: request.id, results };
+    answer = commitJobs(store, request.jobs);
   } catch (error) {
     const { message, code } = error as NodeJS.ErrnoException;
-    answer = {
-      id: request.id,
-      error: { message: String(message ?? error), ...(code !== undefined && { code }) },
-    };
+    answer = { error: { message: String(message ?? error), ...(code !== undefined && { code }) } };
   }
   port.postMessage(answer);
 });

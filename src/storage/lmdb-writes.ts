@@ -1,7 +1,8 @@
 /**
- * The writes of the lmdb engine, as jobs the writer thread runs inside one write transaction. Each job
- * decides from what the transaction sees (its own earlier writes included), so a version check and the
- * write it guards are atomic: a stale copy can never overwrite a newer value, however writes interleave.
+ * The writes of the lmdb engine, as jobs run inside one write transaction (on the event loop or the writer
+ * thread: see lmdb-committer.ts). Each job decides from what the transaction sees (its own earlier writes
+ * included), so a version check and the write it guards are atomic: a stale copy can never overwrite a newer
+ * value, however writes interleave.
  */
 import { RING_SIZE } from '../ring/placement.js';
 import type { PositionRange } from './engine.js';
@@ -26,8 +27,30 @@ export type WriteResult =
 
 const EMPTY = Buffer.alloc(0);
 
+/** What one commit did: each job's result, and how long the transaction took, its flush included. */
+export interface CommitOutcome {
+  readonly results: readonly WriteResult[];
+  readonly commitMs: number;
+}
+
+/**
+ * Runs `jobs` in one transaction on `store`, committed and flushed to disk before it returns (lmdb's
+ * synchronous transaction), so what it reports is durable. Throws what the transaction threw; then nothing
+ * of it was written.
+ */
+export function commitJobs(store: LmdbStore, jobs: readonly WriteJob[]): CommitOutcome {
+  const started = performance.now();
+  const results = store.root.transactionSync(() => jobs.map((job) => runWriteJob(store, job)));
+  return { results, commitMs: performance.now() - started };
+}
+
+/** The bytes a job hands to its transaction: what decides whether a batch is small. */
+export function jobBytes(job: WriteJob): number {
+  return job.kind === 'apply' ? job.frames.length : Number.POSITIVE_INFINITY;
+}
+
 /** Runs one job in the write transaction open on `store` (the caller opens and commits it). */
-export function runWriteJob(store: LmdbStore, job: WriteJob): WriteResult {
+function runWriteJob(store: LmdbStore, job: WriteJob): WriteResult {
   switch (job.kind) {
     case 'apply':
       return { kind: 'apply', applied: applyFrames(store, Buffer.from(job.frames)) };

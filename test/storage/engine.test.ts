@@ -11,3 +11,8 @@ let opened = 0;
 
 runEngineCases('memory', async () => new MemoryEngine());
 runEngineCases('lmdb', async () => new LmdbEngine(`${directory.path}/engine-${opened++}.lmdb`));
+// Every commit on the writer thread, as when the disk is slow.
+runEngineCases(
+  'lmdb (writer thread)',
+  async () => new LmdbEngine(`${directory.path}/engine-${opened++}.lmdb`, { inlineCommitMsMax: 0 }),
+);

@@ -1,4 +1,4 @@
-// What the lmdb engine adds to the conformance suite: group commit on its writer thread, and reads that see a write the moment it is acknowledged.
+// What the lmdb engine adds to the conformance suite: group commit, on the event loop or the writer thread, and reads that see a write the moment it is acknowledged.
 import assert from 'node:assert/strict';
 import { after, test } from 'node:test';
 import { LmdbEngine } from '../../src/storage/lmdb-engine.js';
@@ -8,7 +8,8 @@ import { temporaryDirectory } from '../helpers/temporary.js';
 const directory = await temporaryDirectory('ringkv-lmdb-engine-');
 after(() => directory.remove());
 let opened = 0;
-const openEngine = () => new LmdbEngine(`${directory.path}/lmdb-${opened++}.lmdb`);
+const openEngine = (options: ConstructorParameters<typeof LmdbEngine>[1] = {}) =>
+  new LmdbEngine(`${directory.path}/lmdb-${opened++}.lmdb`, options);
 const record = (key: string, wallMs: number, value: string) => ({
   key: Buffer.from(key),
   version: formatVersion({ wallMs, logical: 0, writer: 'w' }),
@@ -33,14 +34,37 @@ test('writes that arrive together share one commit, and each still gets its own 
   }
 });
 
-test('an acknowledged write is read back at once, even by a reader that held an older snapshot', async () => {
+for (const [where, options] of [
+  ['on the event loop', {}],
+  ['on the writer thread', { inlineCommitMsMax: 0 }],
+] as const) {
+  test(`an acknowledged write is read back at once, even by a reader that held an older snapshot (${where})`, async () => {
+    const engine = openEngine(options);
+    try {
+      for (let round = 1; round <= 200; round++) {
+        engine.get(Buffer.from('key')); // opens this turn's read snapshot before the write
+        await engine.apply([record('key', round, `value ${round}`)]);
+        assert.equal(Buffer.from(engine.get(Buffer.from('key'))!.value!).toString(), `value ${round}`);
+      }
+      assert.equal(engine.threadCommits > 0, where === 'on the writer thread');
+    } finally {
+      await engine.close();
+    }
+  });
+}
+
+test('small batches commit on the event loop; large ones, drops and purges on the writer thread', async () => {
   const engine = openEngine();
   try {
-    for (let round = 1; round <= 200; round++) {
-      engine.get(Buffer.from('key')); // opens this turn's read snapshot before the write
-      await engine.apply([record('key', round, `value ${round}`)]);
-      assert.equal(Buffer.from(engine.get(Buffer.from('key'))!.value!).toString(), `value ${round}`);
-    }
+    await engine.apply([record('small', 1, 'v')]);
+    assert.equal(engine.threadCommits, 0);
+    const large = Array.from({ length: 1000 }, (_, i) => record(`large-${i}`, 2, 'x'.repeat(100)));
+    assert.deepEqual(await engine.apply(large), Array(1000).fill('applied'));
+    assert.equal(engine.threadCommits, 1);
+    assert.equal(Buffer.from(engine.get(Buffer.from('large-999'))!.value!).toString(), 'x'.repeat(100));
+    await engine.dropRanges([{ from: 0, to: 2 ** 32 }]);
+    assert.equal(engine.get(Buffer.from('small')), undefined);
+    assert.equal(engine.threadCommits, 2);
   } finally {
     await engine.close();
   }
