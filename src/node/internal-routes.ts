@@ -7,7 +7,7 @@ import { decodeComponent, parseQuery, readBody } from '../http/request.js';
 import { methodNotAllowed, routeNotFound, sendJson } from '../http/response.js';
 import { RING_SIZE } from '../ring/placement.js';
 import { CLUSTER_SECRET_HEADER, unauthorized } from '../security/secrets.js';
-import { encodeRecordFrames, RecordFrameDecoder, type StoredRecord } from '../storage/record.js';
+import { encodeRecordFrames, inspectFrames, type StoredRecord } from '../storage/record.js';
 import { isVersion, type Version } from '../version/version.js';
 import type { NodeContext } from './client-routes.js';
 import {
@@ -250,28 +250,25 @@ async function multi(
   response.end(answer);
 }
 
-/** A batch of versioned records (puts and tombstones) as record frames; each checked like a single write. */
+/**
+ * A batch of versioned records (puts and tombstones) as record frames, each checked like a single write, then
+ * applied as they came: the frames are the engine's own form, so a move's records are never decoded here.
+ */
 async function batch(
   context: NodeContext,
   request: IncomingMessage,
   response: ServerResponse,
 ): Promise<void> {
-  const { batchBytesMax, batchRecordsMax, bodyTimeoutMs } = context.options;
+  const { batchBytesMax, batchRecordsMax, bodyTimeoutMs, keyBytesMax, valueBytesMax } = context.options;
   const body = await readBody(request, {
     bytesMax: batchBytesMax,
     tooLargeCode: 'RINGKV_ERR_BODY_TOO_LARGE',
     timeoutMs: bodyTimeoutMs,
   });
-  const decoder = new RecordFrameDecoder(batchBytesMax);
-  const records = decoder.push(body);
-  decoder.end();
-  if (records.length > batchRecordsMax) {
-    throw new RingKvError('RINGKV_ERR_BATCH_TOO_LARGE', `a batch holds at most ${batchRecordsMax} records`, {
-      limit: batchRecordsMax,
-    });
-  }
-  checkIncoming(context, records);
-  const outcomes = await context.engine.apply(records);
+  const { newestVersion } = inspectFrames(body, { keyBytesMax, valueBytesMax, recordsMax: batchRecordsMax });
+  // Observing the newest version moves this node's clock past them all (versions order as strings).
+  if (newestVersion !== '') context.clock.observe(newestVersion);
+  const outcomes = await context.engine.applyFrames(body);
   const applied = outcomes.filter((outcome) => outcome === 'applied').length;
   sendJson(response, 200, { applied, stale: outcomes.length - applied } satisfies BatchAnswer);
 }

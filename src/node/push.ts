@@ -3,11 +3,11 @@ import { Pool } from 'undici';
 import { RingKvError } from '../errors.js';
 import { CLUSTER_SECRET_HEADER } from '../security/secrets.js';
 import type { PositionRange, StorageEngine } from '../storage/engine.js';
-import { encodeRecordFrames, type StoredRecord } from '../storage/record.js';
 import { RECORDS_CONTENT_TYPE } from './protocol.js';
 
 export interface PushProgress {
   readonly keys: number;
+  /** Bytes of record frames delivered (keys, bodies and frame headers). */
   readonly bytes: number;
 }
 
@@ -71,39 +71,41 @@ export async function pushRanges(
   let bytes = 0;
   let queued = 0;
   const inFlight: Promise<void>[] = [];
-  const send = async (records: StoredRecord[], size: number) => {
+  const send = async (frames: Buffer[], records: number) => {
     if (inFlight.length >= WINDOW) await inFlight.shift();
-    queued += records.length;
+    queued += records;
     // Keep to the rate: a move shares the CPUs with the clients it must not slow down.
     const ahead = (queued / keysPerSecond) * 1000 - (performance.now() - started);
     if (ahead > 1) await sleep(ahead, undefined, { signal });
-    const body = encodeRecordFrames(records);
+    const body = Buffer.concat(frames);
     const delivered = Promise.all(pools.map(({ url, pool }) => deliver(url, pool, body, secret))).then(() => {
-      keys += records.length;
-      bytes += size;
+      keys += records;
+      bytes += body.length;
       onBatch({ keys, bytes });
     });
     delivered.catch(() => {}); // surfaced when the window awaits it
     inFlight.push(delivered);
   };
   try {
-    let batch: StoredRecord[] = [];
+    // Frames as the engine stores them, gathered across ranges: a move has thousands of small ranges.
+    let batch: Buffer[] = [];
+    let records = 0;
     let size = 0;
     for (const { from, to } of ranges) {
-      for await (const records of engine.scan(from, to, BATCH_RECORDS)) {
+      for await (const chunk of engine.scanFrames(from, to, BATCH_RECORDS)) {
         signal.throwIfAborted();
-        for (const record of records) {
-          batch.push(record);
-          size += record.key.length + (record.value?.length ?? 0) + record.version.length;
-          if (batch.length >= BATCH_RECORDS || size >= BATCH_BYTES) {
-            await send(batch, size);
-            batch = [];
-            size = 0;
-          }
+        batch.push(chunk.frames);
+        records += chunk.records;
+        size += chunk.frames.length;
+        if (records >= BATCH_RECORDS || size >= BATCH_BYTES) {
+          await send(batch, records);
+          batch = [];
+          records = 0;
+          size = 0;
         }
       }
     }
-    if (batch.length > 0) await send(batch, size);
+    if (records > 0) await send(batch, records);
     await Promise.all(inFlight);
     return { keys, bytes };
   } finally {

@@ -11,6 +11,11 @@ export type EngineKind = 'lmdb' | 'memory';
 /** `applied`: the write is now the key's state. `stale`: the stored version is as new or newer; nothing changed. */
 export type WriteOutcome = 'applied' | 'stale';
 
+export interface FramesBatch {
+  readonly frames: Buffer;
+  readonly records: number;
+}
+
 export interface EngineStats {
   readonly liveKeys: number;
   readonly tombstones: number;
@@ -38,6 +43,13 @@ export interface StorageEngine {
    * of at most `batchSize`, reading only that range. Writes during a scan may or may not be seen.
    */
   scan(from: number, to: number, batchSize: number): AsyncGenerator<StoredRecord[]>;
+  /**
+   * The same records as scan, as record frames (record.ts) of at most `batchSize` records each: what a move
+   * sends, read without decoding (lmdb stores each body in its frame form).
+   */
+  scanFrames(from: number, to: number, batchSize: number): AsyncGenerator<FramesBatch>;
+  /** apply() for records given as frames (record.ts) that the caller has checked (inspectFrames). */
+  applyFrames(frames: Buffer): Promise<WriteOutcome[]>;
   /** How many records (tombstones included) have positions in [from, to). */
   countRange(from: number, to: number): number;
   /**

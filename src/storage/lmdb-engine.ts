@@ -1,10 +1,10 @@
 import { RING_SIZE } from '../ring/placement.js';
-import type { EngineStats, PositionRange, StorageEngine, WriteOutcome } from './engine.js';
+import type { EngineStats, FramesBatch, PositionRange, StorageEngine, WriteOutcome } from './engine.js';
 import { compositeKey, positionPrefix, successor } from './keys.js';
 import { type CommitterOptions, LmdbCommitter } from './lmdb-committer.js';
 import { type LmdbStore, openLmdbStore } from './lmdb-store.js';
 import type { WriteJob, WriteResult } from './lmdb-writes.js';
-import { decodeRecordBody, encodeRecordFrames, type StoredRecord } from './record.js';
+import { decodeRecordBody, encodeRecordFrames, frameHeader, type StoredRecord } from './record.js';
 
 interface StatsShape {
   readonly pageSize: number;
@@ -72,8 +72,12 @@ export class LmdbEngine implements StorageEngine {
   }
 
   async apply(records: readonly StoredRecord[]): Promise<WriteOutcome[]> {
-    if (records.length === 0) return [];
-    const result = await this.#write({ kind: 'apply', frames: encodeRecordFrames(records) });
+    return records.length === 0 ? [] : this.applyFrames(encodeRecordFrames(records));
+  }
+
+  async applyFrames(frames: Buffer): Promise<WriteOutcome[]> {
+    if (frames.length === 0) return [];
+    const result = await this.#write({ kind: 'apply', frames });
     if (result.kind !== 'apply') throw new Error(`writer answered ${result.kind} to apply`);
     const outcomes: WriteOutcome[] = [];
     for (const applied of result.applied) {
@@ -90,23 +94,39 @@ export class LmdbEngine implements StorageEngine {
   }
 
   async *scan(from: number, to: number, batchSize: number): AsyncGenerator<StoredRecord[]> {
+    for (const entries of this.#rangeBatches(from, to, batchSize))
+      yield entries.map(({ key, value }) => decodeRecordBody(key.subarray(4), value));
+  }
+
+  async *scanFrames(from: number, to: number, batchSize: number): AsyncGenerator<FramesBatch> {
+    for (const entries of this.#rangeBatches(from, to, batchSize)) {
+      // A stored key is [position u32][key]; a stored value is the record body, as it goes in a frame.
+      const parts = entries.flatMap(({ key, value }) => [
+        frameHeader(key.length - 4, value.length),
+        key.subarray(4),
+        value,
+      ]);
+      yield { frames: Buffer.concat(parts), records: entries.length };
+    }
+  }
+
+  /**
+   * The stored entries with positions in [from, to), in batches of at most `batchSize`, each read from where
+   * the last one ended, so the caller may await between batches (writes meanwhile may or may not be seen).
+   */
+  *#rangeBatches(from: number, to: number, batchSize: number): Generator<{ key: Buffer; value: Buffer }[]> {
     const end = to >= RING_SIZE ? undefined : positionPrefix(to);
     let start: Buffer = positionPrefix(from);
     for (;;) {
       this.#assertOpen();
-      const batch: StoredRecord[] = [];
-      let last: Buffer | undefined;
       const range = this.#store.records.getRange(
         end === undefined ? { start, limit: batchSize } : { start, end, limit: batchSize },
       );
-      for (const { key, value } of range) {
-        batch.push(decodeRecordBody(key.subarray(4), value));
-        last = key;
-      }
-      if (last === undefined) return;
-      yield batch;
-      if (batch.length < batchSize) return;
-      start = successor(last);
+      const entries = [...range];
+      if (entries.length === 0) return;
+      yield entries;
+      if (entries.length < batchSize) return;
+      start = successor(entries.at(-1)!.key);
     }
   }
 

@@ -1,8 +1,8 @@
 import { RING_SIZE } from '../ring/placement.js';
 import { wallMsOf } from '../version/version.js';
-import type { EngineStats, PositionRange, StorageEngine, WriteOutcome } from './engine.js';
+import type { EngineStats, FramesBatch, PositionRange, StorageEngine, WriteOutcome } from './engine.js';
 import { compositeKey, positionPrefix } from './keys.js';
-import type { StoredRecord } from './record.js';
+import { encodeRecordFrames, RecordFrameDecoder, type StoredRecord } from './record.js';
 
 /**
  * An engine that keeps everything in a Map: for caches and tests. Nothing survives the process. Scans
@@ -76,6 +76,18 @@ export class MemoryEngine implements StorageEngine {
       yield batch;
       if (batch.length < batchSize) return;
     }
+  }
+
+  async *scanFrames(from: number, to: number, batchSize: number): AsyncGenerator<FramesBatch> {
+    for await (const batch of this.scan(from, to, batchSize))
+      yield { frames: encodeRecordFrames(batch), records: batch.length };
+  }
+
+  applyFrames(frames: Buffer): Promise<WriteOutcome[]> {
+    const decoder = new RecordFrameDecoder(frames.length);
+    const records = decoder.push(frames);
+    decoder.end();
+    return this.apply(records);
   }
 
   countRange(from: number, to: number): number {

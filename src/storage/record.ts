@@ -1,3 +1,4 @@
+import { isUtf8 } from 'node:buffer';
 import { RingKvError } from '../errors.js';
 import { isVersion, type Version } from '../version/version.js';
 
@@ -49,6 +50,7 @@ export function decodeRecordBody(key: Uint8Array, body: Buffer): StoredRecord {
     const length = body[offset]!;
     contentType = body.toString('latin1', offset + 1, offset + 1 + length);
     offset += 1 + length;
+    if (!CONTENT_TYPE_PATTERN.test(contentType)) throw corrupt('record body has a malformed content type');
   }
   if (offset > body.length || !isVersion(version)) throw corrupt('record body malformed');
   const value = (flags & TOMBSTONE) !== 0 ? null : body.subarray(offset);
@@ -59,15 +61,95 @@ function corrupt(message: string): RingKvError {
   return new RingKvError('RINGKV_ERR_BAD_RECORD_STREAM', message);
 }
 
-/** Records on the wire (scans, batches, migrations): `[frame length u32][key length u16][key][body]...`. */
+/**
+ * Records on the wire (scans, batches, migrations) are frames `[frame length u32][key length u16][key][body]`,
+ * one after another; the body is the stored form (encodeRecordBody). This is a frame's first six bytes.
+ */
+export function frameHeader(keyLength: number, bodyLength: number): Buffer {
+  const header = Buffer.allocUnsafe(6);
+  header.writeUInt32BE(2 + keyLength + bodyLength, 0);
+  header.writeUInt16BE(keyLength, 4);
+  return header;
+}
+
+export interface FrameLimits {
+  readonly keyBytesMax: number;
+  readonly valueBytesMax: number;
+  readonly recordsMax: number;
+}
+
+/**
+ * Checks record frames from a writer (a batch, a move) without decoding them into records: every frame
+ * whole, every key non-empty, within `keyBytesMax` and UTF-8, every body well formed (what
+ * decodeRecordBody accepts), every value within `valueBytesMax`, at most `recordsMax` records. Returns the
+ * count and the newest version ('' for none). Throws RINGKV_ERR_BAD_RECORD_STREAM, RINGKV_ERR_VALUE_TOO_LARGE
+ * or RINGKV_ERR_BATCH_TOO_LARGE.
+ */
+export function inspectFrames(
+  frames: Buffer,
+  limits: FrameLimits,
+): { records: number; newestVersion: string } {
+  let records = 0;
+  let newestVersion = '';
+  for (let offset = 0; offset < frames.length; records++) {
+    if (records >= limits.recordsMax) {
+      throw new RingKvError(
+        'RINGKV_ERR_BATCH_TOO_LARGE',
+        `a batch holds at most ${limits.recordsMax} records`,
+        {
+          limit: limits.recordsMax,
+        },
+      );
+    }
+    if (offset + 6 > frames.length) throw corrupt('record stream ended inside a frame');
+    const frameEnd = offset + 4 + frames.readUInt32BE(offset);
+    const keyEnd = offset + 6 + frames.readUInt16BE(offset + 4);
+    if (frameEnd > frames.length) throw corrupt('record stream ended inside a frame');
+    if (keyEnd + 2 > frameEnd) throw corrupt('record frame key overruns the frame');
+    const key = frames.subarray(offset + 6, keyEnd);
+    if (key.length === 0 || key.length > limits.keyBytesMax || !isUtf8(key)) {
+      throw corrupt(`a key is empty, over ${limits.keyBytesMax} bytes, or not UTF-8`);
+    }
+    const version = bodyVersion(frames, keyEnd, frameEnd, limits.valueBytesMax);
+    if (version > newestVersion) newestVersion = version;
+    offset = frameEnd;
+  }
+  return { records, newestVersion };
+}
+
+/** The version of the record body in `buffer` [start, end), after checking the body is well formed. */
+function bodyVersion(buffer: Buffer, start: number, end: number, valueBytesMax: number): string {
+  const versionEnd = start + 2 + buffer[start + 1]!;
+  const version = buffer.toString('latin1', start + 2, Math.min(versionEnd, end));
+  let valueStart = versionEnd;
+  if ((buffer[start]! & HAS_CONTENT_TYPE) !== 0) {
+    const length = buffer[versionEnd] ?? 0;
+    if (!CONTENT_TYPE_PATTERN.test(buffer.toString('latin1', versionEnd + 1, versionEnd + 1 + length)))
+      throw corrupt('record body has a malformed content type');
+    valueStart += 1 + length;
+  }
+  if (versionEnd > end || valueStart > end || !isVersion(version)) throw corrupt('record body malformed');
+  const valueLength = end - valueStart;
+  if ((buffer[start]! & TOMBSTONE) === 0 && valueLength > valueBytesMax) {
+    throw new RingKvError(
+      'RINGKV_ERR_VALUE_TOO_LARGE',
+      `the value is ${valueLength} bytes; the limit is ${valueBytesMax}`,
+      { limitBytes: valueBytesMax },
+    );
+  }
+  return version;
+}
+
+/** `records` as frames, in order. */
 export function encodeRecordFrames(records: readonly StoredRecord[]): Buffer {
   const parts: Buffer[] = [];
   for (const record of records) {
     const body = encodeRecordBody(record);
-    const header = Buffer.allocUnsafe(6);
-    header.writeUInt32BE(2 + record.key.length + body.length, 0);
-    header.writeUInt16BE(record.key.length, 4);
-    parts.push(header, Buffer.from(record.key.buffer, record.key.byteOffset, record.key.length), body);
+    parts.push(
+      frameHeader(record.key.length, body.length),
+      Buffer.from(record.key.buffer, record.key.byteOffset, record.key.length),
+      body,
+    );
   }
   return Buffer.concat(parts);
 }
