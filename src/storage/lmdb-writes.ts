@@ -52,8 +52,11 @@ export function jobBytes(job: WriteJob): number {
 /** Runs one job in the write transaction open on `store` (the caller opens and commits it). */
 function runWriteJob(store: LmdbStore, job: WriteJob): WriteResult {
   switch (job.kind) {
-    case 'apply':
-      return { kind: 'apply', applied: applyFrames(store, Buffer.from(job.frames)) };
+    case 'apply': {
+      // A view, not a copy: from the writer thread the frames arrive as a plain Uint8Array.
+      const { buffer, byteOffset, length } = job.frames;
+      return { kind: 'apply', applied: applyFrames(store, Buffer.from(buffer, byteOffset, length)) };
+    }
     case 'drop':
       return { kind: 'drop', ...dropRanges(store, job.ranges, job.limit) };
     case 'purge':
