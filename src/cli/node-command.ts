@@ -3,7 +3,7 @@
 import { access } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Command, Option } from 'commander';
-import { defaultNodeId, NODE_DEFAULTS } from '../node/node-options.js';
+import { CACHE_BYTES_MAX, defaultNodeId, NODE_DEFAULTS } from '../node/node-options.js';
 import { buildNode } from '../node/node-server.js';
 import { generateSecret, isLoopback } from '../security/secrets.js';
 import { createLogger } from './logger.js';
@@ -17,6 +17,7 @@ interface NodeCommandOptions {
   readonly engine: 'lmdb' | 'memory';
   readonly snapshotInterval: number;
   readonly commitInterval: number;
+  readonly cacheBytes: number;
   readonly maxKeyBytes: number;
   readonly maxValueBytes: number;
   readonly tombstoneTtl: number;
@@ -78,6 +79,11 @@ export function nodeCommand(): Command {
         .argParser(integerOption(0, 1000)),
     )
     .addOption(
+      new Option('--cache-bytes <bytes>', 'lmdb: memory for decoded records of hot keys (0 = no cache)')
+        .default(NODE_DEFAULTS.cacheBytes)
+        .argParser(integerOption(0, CACHE_BYTES_MAX)),
+    )
+    .addOption(
       new Option('--snapshot-interval <seconds>', 'seconds between JSON snapshots, 0 = off')
         .default(NODE_DEFAULTS.snapshotIntervalSeconds)
         .argParser(integerOption(0, 86_400)),
@@ -126,6 +132,7 @@ secret, and it refuses other clusters. Bound beyond loopback without a secret, i
         engine: options.engine,
         snapshotIntervalSeconds: options.snapshotInterval,
         commitIntervalMs: options.commitInterval,
+        cacheBytes: options.cacheBytes,
         keyBytesMax: options.maxKeyBytes,
         valueBytesMax: options.maxValueBytes,
         tombstoneTtlMs: options.tombstoneTtl * 1000,

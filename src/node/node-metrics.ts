@@ -73,12 +73,24 @@ export class NodeMetrics {
     );
     engineGauge('ringkv_bytes_stored', "Bytes the engine's data occupies.", () => engine.stats().bytes);
     engineGauge('ringkv_writes_applied', 'Writes applied since the node started.', () => engine.changeCount);
-    if (engine instanceof LmdbEngine)
+    if (engine instanceof LmdbEngine) {
       engineGauge(
         'ringkv_storage_commits',
         'Transactions committed and flushed since the node started (writes share them under load).',
         () => engine.commits,
       );
+      engineGauge(
+        'ringkv_storage_cache_hits',
+        'Reads answered from the record cache since the node started.',
+        () => engine.cache.hits,
+      );
+      engineGauge(
+        'ringkv_storage_cache_misses',
+        'Reads the record cache could not answer since the node started (they read lmdb).',
+        () => engine.cache.misses,
+      );
+      engineGauge('ringkv_storage_cache_bytes', 'Bytes the record cache holds.', () => engine.cache.bytes);
+    }
   }
 
   answered(request: IncomingMessage, status: number, durationMs: number): void {

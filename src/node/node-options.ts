@@ -22,6 +22,11 @@ export interface StorageNodeOptions {
    * 0 = commit whenever the last commit is done. Default 4.
    */
   readonly commitIntervalMs?: number;
+  /**
+   * lmdb: bytes of decoded records kept in memory for reads (keys, values and ~160 bytes per entry); 0 = no
+   * cache. Default 64 MiB.
+   */
+  readonly cacheBytes?: number;
   /** Seconds between JSON snapshots (written only after a change); 0 = off. Default 10. */
   readonly snapshotIntervalSeconds?: number;
   /** Default 1024 (1 KiB). */
@@ -64,6 +69,8 @@ export type ResolvedNodeOptions = Required<Omit<StorageNodeOptions, 'clusterSecr
 };
 
 const DAY_MS = 24 * 60 * 60 * 1000;
+/** The largest record cache a node accepts (64 GiB). */
+export const CACHE_BYTES_MAX = 64 * 1024 ** 3;
 
 export const NODE_DEFAULTS: Omit<ResolvedNodeOptions, 'id' | 'clusterSecret'> = {
   host: '127.0.0.1',
@@ -71,6 +78,7 @@ export const NODE_DEFAULTS: Omit<ResolvedNodeOptions, 'id' | 'clusterSecret'> = 
   dataDir: './data',
   engine: 'lmdb',
   commitIntervalMs: 4,
+  cacheBytes: 64 * 1024 * 1024,
   snapshotIntervalSeconds: 10,
   keyBytesMax: 1024,
   valueBytesMax: 1024 * 1024,
@@ -109,6 +117,7 @@ export function resolveNodeOptions(options: unknown): ResolvedNodeOptions {
     );
   }
   integerInRange(merged.commitIntervalMs, 'commitIntervalMs', 0, 1000);
+  integerInRange(merged.cacheBytes, 'cacheBytes', 0, CACHE_BYTES_MAX);
   integerInRange(merged.snapshotIntervalSeconds, 'snapshotIntervalSeconds', 0, 86_400);
   integerInRange(merged.keyBytesMax, 'keyBytesMax', 1, 1900);
   integerInRange(merged.valueBytesMax, 'valueBytesMax', 1, 64 * 1024 * 1024);

@@ -5,6 +5,19 @@ import { type CommitterOptions, LmdbCommitter } from './lmdb-committer.js';
 import { type LmdbStore, openLmdbStore } from './lmdb-store.js';
 import type { WriteJob, WriteResult } from './lmdb-writes.js';
 import { decodeRecordBody, encodeRecordFrames, frameHeader, type StoredRecord } from './record.js';
+import { RecordCache, type RecordCacheStats } from './record-cache.js';
+
+export type LmdbEngineOptions = {
+  readonly readOnly?: boolean;
+  readonly cacheBytes?: number;
+} & Partial<CommitterOptions>;
+
+/** The cache's name for a key: its bytes as latin1, one character per byte. */
+function cacheId(key: Uint8Array): string {
+  return (key instanceof Buffer ? key : Buffer.from(key.buffer, key.byteOffset, key.length)).toString(
+    'latin1',
+  );
+}
 
 interface StatsShape {
   readonly pageSize: number;
@@ -28,17 +41,20 @@ export class LmdbEngine implements StorageEngine {
   readonly kind = 'lmdb' as const;
   readonly #store: LmdbStore;
   readonly #committer: LmdbCommitter | undefined;
+  readonly #cache: RecordCache;
   #changeCount = 0;
   #closing: Promise<void> | undefined;
 
   /**
    * `readOnly` opens an environment another process writes (a snapshot writer); writes then fail. The
    * commit options (see CommitterOptions) default to no spacing, and inline commits while they take under
-   * 1 ms.
+   * 1 ms. `cacheBytes` bounds the record cache (record-cache.ts); default 0, off.
    */
-  constructor(path: string, options: { readonly readOnly?: boolean } & Partial<CommitterOptions> = {}) {
+  constructor(path: string, options: LmdbEngineOptions = {}) {
     const readOnly = options.readOnly === true;
     this.#store = openLmdbStore(path, readOnly);
+    // A read-only engine sees another process's writes, which no commit of its own would tell the cache of.
+    this.#cache = new RecordCache(readOnly ? 0 : (options.cacheBytes ?? 0));
     this.#committer = readOnly
       ? undefined
       : new LmdbCommitter(this.#store, path, {
@@ -61,14 +77,28 @@ export class LmdbEngine implements StorageEngine {
     return this.#committer?.commits.onThread ?? 0;
   }
 
+  /** The record cache's hits, misses and size. */
+  get cache(): RecordCacheStats {
+    return this.#cache.stats();
+  }
+
   get(key: Uint8Array): StoredRecord | undefined {
     this.#assertOpen();
+    const id = this.#cache.enabled ? cacheId(key) : undefined;
+    if (id !== undefined) {
+      const cached = this.#cache.get(id);
+      if (cached !== undefined) return cached;
+    }
     // lmdb's reused buffer (its `length` is this read's), copied once: lmdb's own copying read is slower.
     const view = this.#store.records.getBinaryFast(compositeKey(key));
     if (view === undefined) return undefined;
     const body = Buffer.allocUnsafe(view.length);
     body.set(new Uint8Array(view.buffer, view.byteOffset, view.length));
-    return decodeRecordBody(key, body);
+    if (id === undefined) return decodeRecordBody(key, body);
+    // The cached record outlives this request: it keeps its own copy of the key.
+    const record = decodeRecordBody(Uint8Array.from(key), body);
+    this.#cache.set(id, record);
+    return record;
   }
 
   async apply(records: readonly StoredRecord[]): Promise<WriteOutcome[]> {
@@ -79,12 +109,29 @@ export class LmdbEngine implements StorageEngine {
     if (frames.length === 0) return [];
     const result = await this.#write({ kind: 'apply', frames });
     if (result.kind !== 'apply') throw new Error(`writer answered ${result.kind} to apply`);
+    this.#forgetApplied(frames, result.applied);
     const outcomes: WriteOutcome[] = [];
     for (const applied of result.applied) {
       outcomes.push(applied === 1 ? 'applied' : 'stale');
       this.#changeCount += applied;
     }
     return outcomes;
+  }
+
+  /**
+   * Drops from the cache each key the commit changed. This runs before the writers hear of their commit,
+   * and any read from now on reads LMDB after it, so no read can see a cached value older than a write
+   * already acknowledged.
+   */
+  #forgetApplied(frames: Buffer, applied: Uint8Array): void {
+    if (!this.#cache.enabled) return;
+    let index = 0;
+    for (let offset = 0; offset < frames.length; index++) {
+      const keyStart = offset + 6;
+      if (applied[index] === 1)
+        this.#cache.delete(frames.toString('latin1', keyStart, keyStart + frames.readUInt16BE(offset + 4)));
+      offset += 4 + frames.readUInt32BE(offset);
+    }
   }
 
   #write(job: WriteJob): Promise<WriteResult> {
@@ -143,6 +190,8 @@ export class LmdbEngine implements StorageEngine {
     // A move can hand over thousands of small ranges: each job resumes at the first range not yet empty.
     for (let rest = ranges; rest.length > 0; ) {
       const result = await this.#write({ kind: 'drop', ranges: rest, limit: REMOVALS_PER_JOB });
+      // Removals are rare (after a move, and hourly purges): the whole cache goes rather than each key.
+      this.#cache.clear();
       if (result.kind !== 'drop') throw new Error(`writer answered ${result.kind} to drop`);
       dropped += result.dropped;
       rest = rest.slice(result.rangesDone);
@@ -154,6 +203,7 @@ export class LmdbEngine implements StorageEngine {
     let purged = 0;
     for (;;) {
       const result = await this.#write({ kind: 'purge', deletedBeforeWallMs, limit: REMOVALS_PER_JOB });
+      this.#cache.clear();
       if (result.kind !== 'purge') throw new Error(`writer answered ${result.kind} to purge`);
       purged += result.purged;
       if (result.done) return purged;

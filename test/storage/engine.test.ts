@@ -16,3 +16,16 @@ runEngineCases(
   'lmdb (writer thread)',
   async () => new LmdbEngine(`${directory.path}/engine-${opened++}.lmdb`, { inlineCommitMsMax: 0 }),
 );
+// With the record cache (small enough to evict), on both commit paths: reads from it must never differ.
+runEngineCases(
+  'lmdb (record cache)',
+  async () => new LmdbEngine(`${directory.path}/engine-${opened++}.lmdb`, { cacheBytes: 64 * 1024 }),
+);
+runEngineCases(
+  'lmdb (record cache, writer thread)',
+  async () =>
+    new LmdbEngine(`${directory.path}/engine-${opened++}.lmdb`, {
+      cacheBytes: 64 * 1024,
+      inlineCommitMsMax: 0,
+    }),
+);
