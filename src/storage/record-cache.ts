@@ -27,8 +27,13 @@ export interface RecordCacheStats {
  */
 export class RecordCache {
   readonly #maxBytes: number;
-  /** Insertion order is the clock's order: the hand is always at the first entry. */
+  /** Insertion order is the clock's order. */
   readonly #entries = new Map<string, Entry>();
+  /**
+   * The clock hand: one live iterator, kept from eviction to eviction and restarted at the end, so an
+   * eviction never walks again over what the last one passed (a fresh iterator per eviction would).
+   */
+  #hand: Iterator<[string, Entry]> | undefined;
   #bytes = 0;
   #hits = 0;
   #misses = 0;
@@ -72,6 +77,7 @@ export class RecordCache {
 
   clear(): void {
     this.#entries.clear();
+    this.#hand = undefined;
     this.#bytes = 0;
   }
 
@@ -80,13 +86,19 @@ export class RecordCache {
   }
 
   #evictOne(): void {
-    for (const [id, entry] of this.#entries) {
-      this.#entries.delete(id);
-      if (entry.used) {
-        entry.used = false;
-        this.#entries.set(id, entry);
+    while (this.#entries.size > 0) {
+      this.#hand ??= this.#entries.entries();
+      const next = this.#hand.next();
+      if (next.done === true) {
+        this.#hand = undefined;
         continue;
       }
+      const [id, entry] = next.value;
+      if (entry.used) {
+        entry.used = false;
+        continue;
+      }
+      this.#entries.delete(id);
       this.#bytes -= entry.bytes;
       return;
     }
