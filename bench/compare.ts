@@ -4,7 +4,8 @@
  * the original query API. One 5-node cluster (replicas = 1, the same work as nginx); nginx is configured with
  * `hash $arg_key consistent` over its nodes. Default replication (3) is measured beside it, and the original
  * design rebuilt in Flask (bench/reference/original) when Debian's python3-flask and python3-requests are
- * there. Needs wrk and nginx from Debian; installs nothing. BENCH_SECONDS (default 8), BENCH_ROUNDS (default 3).
+ * there. ringkv and nginx run in alternating rounds over the same nodes. Needs wrk and nginx from Debian;
+ * installs nothing. BENCH_SECONDS (default 8), BENCH_ROUNDS (default 3).
  */
 import { execFileSync, spawn } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
@@ -110,15 +111,22 @@ async function startOriginal(directory: string, base: number): Promise<Server> {
 const work = await mkdtemp(join(tmpdir(), 'ringkv-bench-compare-'));
 const script = await mixScript(work);
 const results = new Map<string, WrkResult[]>();
-const measure = async (name: string, url: string) => {
-  await writeEveryKey(url, 10_000, 100);
-  await runWrk(url, script, { connections: 64, seconds: 2 });
-  const runs: WrkResult[] = [];
+/**
+ * Rounds of the systems in turn (A, B, A, B, ...), after each has written the keys and had 2 s of load,
+ * so the machine's drift over minutes and the nodes' own warming (JIT, caches, the first snapshots) fall on
+ * every system alike rather than on whichever ran first.
+ */
+const measure = async (systems: readonly { readonly name: string; readonly url: string }[]) => {
+  // Each through its own front: nginx places keys by its own hash, not by ringkv's ring.
+  for (const { url } of systems) await writeEveryKey(url, 10_000, 100);
+  for (const { url } of systems) await runWrk(url, script, { connections: 64, seconds: 2 });
   for (let round = 0; round < ROUNDS; round++) {
-    runs.push(await runWrk(url, script, { connections: 64, seconds: SECONDS }));
-    console.log(`${name}: ${Math.round(runs.at(-1)!.requestsPerSecond)} req/s`);
+    for (const { name, url } of systems) {
+      const run = await runWrk(url, script, { connections: 64, seconds: SECONDS });
+      results.set(name, [...(results.get(name) ?? []), run]);
+      console.log(`${name}: ${Math.round(run.requestsPerSecond)} req/s`);
+    }
   }
-  results.set(name, runs);
 };
 
 console.log(
@@ -132,13 +140,15 @@ try {
     'distributor listening',
   );
   try {
-    await measure('ringkv distributor, replicas = 1', cluster.url);
     const { clusterSecret } = JSON.parse(await readFile(credentialsPath(join(work, 'cluster')), 'utf8')) as {
       clusterSecret: string;
     };
     const nginx = await startNginx(work, base + 8, nodes, clusterSecret);
     try {
-      await measure('nginx hash $arg_key consistent', nginx.url);
+      await measure([
+        { name: 'ringkv distributor, replicas = 1', url: cluster.url },
+        { name: 'nginx hash $arg_key consistent', url: nginx.url },
+      ]);
     } finally {
       await nginx.stop();
     }
@@ -148,7 +158,9 @@ try {
   if (originalAvailable()) {
     const original = await startOriginal(work, base + 20);
     try {
-      await measure('original design (Flask, rebuilt from the design document)', original.url);
+      await measure([
+        { name: 'original design (Flask, rebuilt from the design document)', url: original.url },
+      ]);
     } finally {
       await original.stop();
     }
@@ -162,7 +174,7 @@ try {
     'distributor listening',
   );
   try {
-    await measure('ringkv distributor, replicas = 3 (default)', replicated.url);
+    await measure([{ name: 'ringkv distributor, replicas = 3 (default)', url: replicated.url }]);
   } finally {
     await replicated.stop();
   }
