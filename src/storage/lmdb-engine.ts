@@ -4,7 +4,13 @@ import { compositeKey, positionPrefix, successor } from './keys.js';
 import { type CommitterOptions, LmdbCommitter } from './lmdb-committer.js';
 import { type LmdbStore, openLmdbStore } from './lmdb-store.js';
 import type { WriteJob, WriteResult } from './lmdb-writes.js';
-import { decodeRecordBody, encodeRecordFrames, frameHeader, type StoredRecord } from './record.js';
+import {
+  decodeRecordBody,
+  encodeRecordFrames,
+  forEachFrame,
+  frameHeader,
+  type StoredRecord,
+} from './record.js';
 import { RecordCache, type RecordCacheStats } from './record-cache.js';
 
 export type LmdbEngineOptions = {
@@ -126,12 +132,9 @@ export class LmdbEngine implements StorageEngine {
   #forgetApplied(frames: Buffer, applied: Uint8Array): void {
     if (!this.#cache.enabled) return;
     let index = 0;
-    for (let offset = 0; offset < frames.length; index++) {
-      const keyStart = offset + 6;
-      if (applied[index] === 1)
-        this.#cache.delete(frames.toString('latin1', keyStart, keyStart + frames.readUInt16BE(offset + 4)));
-      offset += 4 + frames.readUInt32BE(offset);
-    }
+    forEachFrame(frames, (keyStart, keyEnd) => {
+      if (applied[index++] === 1) this.#cache.delete(frames.toString('latin1', keyStart, keyEnd));
+    });
   }
 
   #write(job: WriteJob): Promise<WriteResult> {

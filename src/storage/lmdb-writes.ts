@@ -8,6 +8,7 @@ import { RING_SIZE } from '../ring/placement.js';
 import type { PositionRange } from './engine.js';
 import { compositeKey, positionPrefix } from './keys.js';
 import { keyStateOf, type LmdbStore, tombstoneIndexKey } from './lmdb-store.js';
+import { forEachFrame } from './record.js';
 
 export type WriteJob =
   /** Records as record frames (encodeRecordFrames), applied in order unless the stored version is as new or newer. */
@@ -70,24 +71,21 @@ function runWriteJob(store: LmdbStore, job: WriteJob): WriteResult {
  */
 function applyFrames(store: LmdbStore, frames: Buffer): Uint8Array {
   const applied: number[] = [];
-  for (let offset = 0; offset < frames.length; ) {
-    const frameEnd = offset + 4 + frames.readUInt32BE(offset);
-    const keyEnd = offset + 6 + frames.readUInt16BE(offset + 4);
-    const composite = compositeKey(frames.subarray(offset + 6, keyEnd));
+  forEachFrame(frames, (keyStart, keyEnd, frameEnd) => {
+    const composite = compositeKey(frames.subarray(keyStart, keyEnd));
     const body = frames.subarray(keyEnd, frameEnd);
-    offset = frameEnd;
     const next = keyStateOf(body);
     const stored = store.records.getBinaryFast(composite);
     const current = stored === undefined ? undefined : keyStateOf(stored);
     if (current !== undefined && current.version >= next.version) {
       applied.push(0);
-      continue;
+      return;
     }
     store.records.putSync(composite, body);
     if (current?.tombstone) store.tombstones.removeSync(tombstoneIndexKey(current.version, composite));
     if (next.tombstone) store.tombstones.putSync(tombstoneIndexKey(next.version, composite), EMPTY);
     applied.push(1);
-  }
+  });
   return Uint8Array.from(applied);
 }
 

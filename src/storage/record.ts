@@ -72,6 +72,21 @@ export function frameHeader(keyLength: number, bodyLength: number): Buffer {
   return header;
 }
 
+/**
+ * Calls `visit` with the offsets of each frame in `frames`: its key is [keyStart, keyEnd), its body
+ * [keyEnd, frameEnd). For frames already known whole (the engine's own, or checked by inspectFrames).
+ */
+export function forEachFrame(
+  frames: Buffer,
+  visit: (keyStart: number, keyEnd: number, frameEnd: number) => void,
+): void {
+  for (let offset = 0; offset < frames.length; ) {
+    const frameEnd = offset + 4 + frames.readUInt32BE(offset);
+    visit(offset + 6, offset + 6 + frames.readUInt16BE(offset + 4), frameEnd);
+    offset = frameEnd;
+  }
+}
+
 export interface FrameLimits {
   readonly keyBytesMax: number;
   readonly valueBytesMax: number;
