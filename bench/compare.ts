@@ -8,13 +8,14 @@
  * installs nothing. BENCH_SECONDS (default 8), BENCH_ROUNDS (default 3).
  */
 import { execFileSync, spawn } from 'node:child_process';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { writeEveryKey } from '../src/bench/load-generator.js';
 import { credentialsPath } from '../src/distributor/credentials.js';
 import { portIsFree } from '../src/distributor/local-nodes.js';
+import { readSecretFile } from '../src/security/secret-file.js';
 import { CLUSTER_SECRET_HEADER } from '../src/security/secrets.js';
 import { CLI, type Server, startServer, stopChild } from './lib/servers.js';
 import { mixScript, requireTool, runWrk, type WrkResult } from './lib/wrk.js';
@@ -140,10 +141,11 @@ try {
     'distributor listening',
   );
   try {
-    const { clusterSecret } = JSON.parse(await readFile(credentialsPath(join(work, 'cluster')), 'utf8')) as {
-      clusterSecret: string;
-    };
-    const nginx = await startNginx(work, base + 8, nodes, clusterSecret);
+    const credentials = await readSecretFile<{ clusterSecret: string }>(
+      credentialsPath(join(work, 'cluster')),
+    );
+    if (credentials === undefined) throw new Error('the cluster wrote no credentials');
+    const nginx = await startNginx(work, base + 8, nodes, credentials.clusterSecret);
     try {
       await measure([
         { name: 'ringkv distributor, replicas = 1', url: cluster.url },

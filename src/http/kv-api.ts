@@ -1,6 +1,6 @@
 import type { ServerResponse } from 'node:http';
 import { RingKvError } from '../errors.js';
-import { CONTENT_TYPE_PATTERN } from '../storage/record.js';
+import { CONTENT_TYPE_PATTERN, checkValueLength } from '../storage/record.js';
 
 /**
  * The client-facing key-value API that storage nodes and the distributor both answer: the original design's
@@ -35,15 +35,7 @@ export function keyBytes(key: string | undefined, keyBytesMax: number): Buffer {
 }
 
 export function checkValueSize(value: Uint8Array, valueBytesMax: number): void {
-  if (value.length > valueBytesMax) {
-    throw new RingKvError(
-      'RINGKV_ERR_VALUE_TOO_LARGE',
-      `the value is ${value.length} bytes; the limit is ${valueBytesMax}`,
-      {
-        limitBytes: valueBytesMax,
-      },
-    );
-  }
+  checkValueLength(value.length, valueBytesMax);
 }
 
 /** The value of `/put?key=K&value=V`, checked. */

@@ -1,4 +1,3 @@
-import { isUtf8 } from 'node:buffer';
 import { createHash } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { RingKvError } from '../errors.js';
@@ -7,7 +6,7 @@ import { decodeComponent, parseQuery, readBody } from '../http/request.js';
 import { methodNotAllowed, routeNotFound, sendJson } from '../http/response.js';
 import { RING_SIZE } from '../ring/placement.js';
 import { CLUSTER_SECRET_HEADER, unauthorized } from '../security/secrets.js';
-import { encodeRecordFrames, inspectFrames, type StoredRecord } from '../storage/record.js';
+import { checkRecordKey, encodeRecordFrames, inspectFrames, type StoredRecord } from '../storage/record.js';
 import { isVersion, type Version } from '../version/version.js';
 import type { NodeContext } from './client-routes.js';
 import {
@@ -195,12 +194,7 @@ function checkIncoming(context: NodeContext, records: readonly StoredRecord[]): 
   const { keyBytesMax, valueBytesMax } = context.options;
   let newest = '';
   for (const record of records) {
-    if (record.key.length === 0 || record.key.length > keyBytesMax || !isUtf8(record.key)) {
-      throw new RingKvError(
-        'RINGKV_ERR_BAD_RECORD_STREAM',
-        `a key is empty, over ${keyBytesMax} bytes, or not UTF-8`,
-      );
-    }
+    checkRecordKey(record.key, keyBytesMax);
     if (record.value !== null) checkValueSize(record.value, valueBytesMax);
     if (record.version > newest) newest = record.version;
   }

@@ -38,23 +38,57 @@ export function encodeRecordBody(record: StoredRecord): Buffer {
   return body;
 }
 
-/** Decodes a body written by encodeRecordBody; the value is a view into `body`, which the caller gives up. */
-export function decodeRecordBody(key: Uint8Array, body: Buffer): StoredRecord {
-  if (body.length < 2) throw corrupt('record body too short');
-  const flags = body[0]!;
-  const versionEnd = 2 + body[1]!;
-  const version = body.toString('latin1', 2, versionEnd);
-  let offset = versionEnd;
+/** A record body's header, read from `buffer` [start, end). */
+interface BodyHeader {
+  readonly tombstone: boolean;
+  readonly version: Version;
+  readonly contentType: string | undefined;
+  /** Where the value begins; it runs to the body's end. */
+  readonly valueStart: number;
+}
+
+/** Reads and checks the header of the record body in `buffer` [start, end); throws if it is malformed. */
+function readBodyHeader(buffer: Buffer, start: number, end: number): BodyHeader {
+  if (end - start < 2) throw corrupt('record body too short');
+  const flags = buffer[start]!;
+  const versionEnd = start + 2 + buffer[start + 1]!;
+  const version = buffer.toString('latin1', start + 2, Math.min(versionEnd, end));
+  let valueStart = versionEnd;
   let contentType: string | undefined;
   if ((flags & HAS_CONTENT_TYPE) !== 0) {
-    const length = body[offset]!;
-    contentType = body.toString('latin1', offset + 1, offset + 1 + length);
-    offset += 1 + length;
+    const length = versionEnd < end ? buffer[versionEnd]! : 0;
+    contentType = buffer.toString('latin1', versionEnd + 1, Math.min(versionEnd + 1 + length, end));
     if (!CONTENT_TYPE_PATTERN.test(contentType)) throw corrupt('record body has a malformed content type');
+    valueStart += 1 + length;
   }
-  if (offset > body.length || !isVersion(version)) throw corrupt('record body malformed');
-  const value = (flags & TOMBSTONE) !== 0 ? null : body.subarray(offset);
+  if (valueStart > end || !isVersion(version)) throw corrupt('record body malformed');
+  return { tombstone: (flags & TOMBSTONE) !== 0, version, contentType, valueStart };
+}
+
+/** Decodes a body written by encodeRecordBody; the value is a view into `body`, which the caller gives up. */
+export function decodeRecordBody(key: Uint8Array, body: Buffer): StoredRecord {
+  const { tombstone, version, contentType, valueStart } = readBodyHeader(body, 0, body.length);
+  const value = tombstone ? null : body.subarray(valueStart);
   return contentType === undefined ? { key, version, value } : { key, version, value, contentType };
+}
+
+/** Throws RINGKV_ERR_VALUE_TOO_LARGE for a value of `length` bytes over `valueBytesMax`. */
+export function checkValueLength(length: number, valueBytesMax: number): void {
+  if (length > valueBytesMax) {
+    throw new RingKvError(
+      'RINGKV_ERR_VALUE_TOO_LARGE',
+      `the value is ${length} bytes; the limit is ${valueBytesMax}`,
+      {
+        limitBytes: valueBytesMax,
+      },
+    );
+  }
+}
+
+/** Throws unless `key` is a key a node stores: non-empty, at most `keyBytesMax` bytes, UTF-8. */
+export function checkRecordKey(key: Uint8Array, keyBytesMax: number): void {
+  if (key.length === 0 || key.length > keyBytesMax || !isUtf8(key))
+    throw corrupt(`a key is empty, over ${keyBytesMax} bytes, or not UTF-8`);
 }
 
 function corrupt(message: string): RingKvError {
@@ -121,38 +155,13 @@ export function inspectFrames(
     const keyEnd = offset + 6 + frames.readUInt16BE(offset + 4);
     if (frameEnd > frames.length) throw corrupt('record stream ended inside a frame');
     if (keyEnd + 2 > frameEnd) throw corrupt('record frame key overruns the frame');
-    const key = frames.subarray(offset + 6, keyEnd);
-    if (key.length === 0 || key.length > limits.keyBytesMax || !isUtf8(key)) {
-      throw corrupt(`a key is empty, over ${limits.keyBytesMax} bytes, or not UTF-8`);
-    }
-    const version = bodyVersion(frames, keyEnd, frameEnd, limits.valueBytesMax);
+    checkRecordKey(frames.subarray(offset + 6, keyEnd), limits.keyBytesMax);
+    const { tombstone, version, valueStart } = readBodyHeader(frames, keyEnd, frameEnd);
+    if (!tombstone) checkValueLength(frameEnd - valueStart, limits.valueBytesMax);
     if (version > newestVersion) newestVersion = version;
     offset = frameEnd;
   }
   return { records, newestVersion };
-}
-
-/** The version of the record body in `buffer` [start, end), after checking the body is well formed. */
-function bodyVersion(buffer: Buffer, start: number, end: number, valueBytesMax: number): string {
-  const versionEnd = start + 2 + buffer[start + 1]!;
-  const version = buffer.toString('latin1', start + 2, Math.min(versionEnd, end));
-  let valueStart = versionEnd;
-  if ((buffer[start]! & HAS_CONTENT_TYPE) !== 0) {
-    const length = buffer[versionEnd] ?? 0;
-    if (!CONTENT_TYPE_PATTERN.test(buffer.toString('latin1', versionEnd + 1, versionEnd + 1 + length)))
-      throw corrupt('record body has a malformed content type');
-    valueStart += 1 + length;
-  }
-  if (versionEnd > end || valueStart > end || !isVersion(version)) throw corrupt('record body malformed');
-  const valueLength = end - valueStart;
-  if ((buffer[start]! & TOMBSTONE) === 0 && valueLength > valueBytesMax) {
-    throw new RingKvError(
-      'RINGKV_ERR_VALUE_TOO_LARGE',
-      `the value is ${valueLength} bytes; the limit is ${valueBytesMax}`,
-      { limitBytes: valueBytesMax },
-    );
-  }
-  return version;
 }
 
 /** `records` as frames, in order. */

@@ -59,7 +59,7 @@ for (const engine of ['lmdb', 'memory'] as const) {
       assert.equal((await http(`${base}/get?key=myKey`)).status, 404);
     });
 
-    test('GET /metrics counts applied writes, and with lmdb the commits they shared', async () => {
+    test('GET /metrics counts applied writes, and with lmdb the commits they shared and the cache hits', async () => {
       const metric = (text: string, name: string) =>
         Number(new RegExp(`^${name}(?:\\{[^}]*\\})? (\\S+)$`, 'm').exec(text)?.[1] ?? Number.NaN);
       const before = (await http(`${base}/metrics`)).text;
@@ -72,6 +72,19 @@ for (const engine of ['lmdb', 'memory'] as const) {
       if (engine === 'lmdb') {
         const commits = metric(text, 'ringkv_storage_commits') - metric(before, 'ringkv_storage_commits');
         assert.ok(commits >= 1 && commits <= 40, `${commits} commits for 40 writes`);
+        // The record cache is on by default: a second read of a key is a hit.
+        await http(`${base}/get?key=metric-0`);
+        await http(`${base}/get?key=metric-0`);
+        const after = (await http(`${base}/metrics`)).text;
+        assert.equal(
+          metric(after, 'ringkv_storage_cache_hits') - metric(text, 'ringkv_storage_cache_hits'),
+          1,
+        );
+        assert.equal(
+          metric(after, 'ringkv_storage_cache_misses') - metric(text, 'ringkv_storage_cache_misses'),
+          1,
+        );
+        assert.ok(metric(after, 'ringkv_storage_cache_bytes') > 0);
       } else assert.ok(!text.includes('ringkv_storage_commits'));
     });
 
