@@ -2,9 +2,10 @@ import type { PositionRange } from '../node/protocol.js';
 import type { HashRing, MovedRange } from '../ring/hash-ring.js';
 import { RING_SIZE } from '../ring/placement.js';
 
-/** One stream of a move: everything `source` sends to `targets`. */
-const PLAN_SLICES = 16;
+/** Planning yields to the event loop this many times: each slice of 65,536 partitions costs 1-3 ms. */
+const PLAN_SLICES = 64;
 
+/** One stream of a move: everything `source` sends to `targets`. */
 export interface CopyGroup {
   readonly source: string;
   readonly targets: readonly string[];
@@ -33,16 +34,26 @@ export async function planMove(before: HashRing, after: HashRing, replicas: numb
     moved.push(...before.movedRanges(after, replicas, window));
     await new Promise((resolve) => setImmediate(resolve));
   }
-  const copies = new Map<string, { source: string; targets: string[]; ranges: PositionRange[] }>();
+  // Source, then targets: node ids are the ring's own strings, so the lookups hash no new string (a move
+  // has tens of thousands of ranges, and one new node is nearly always the only target).
+  const copies = new Map<
+    string,
+    Map<string, { source: string; targets: string[]; ranges: PositionRange[] }>
+  >();
   const drops = new Map<string, PositionRange[]>();
   for (const range of moved) {
     const span = { from: range.from, to: range.to };
     const targets = range.after.filter((id) => !range.before.includes(id));
     if (targets.length > 0) {
+      const targetsKey = targets.length === 1 ? targets[0]! : targets.join('\n');
       for (const source of range.before) {
-        const key = `${source}>${targets.join(',')}`;
-        const group = copies.get(key);
-        if (group === undefined) copies.set(key, { source, targets, ranges: [span] });
+        let bySource = copies.get(source);
+        if (bySource === undefined) {
+          bySource = new Map();
+          copies.set(source, bySource);
+        }
+        const group = bySource.get(targetsKey);
+        if (group === undefined) bySource.set(targetsKey, { source, targets, ranges: [span] });
         else group.ranges.push(span);
       }
     }
@@ -53,5 +64,9 @@ export async function planMove(before: HashRing, after: HashRing, replicas: numb
       else list.push(span);
     }
   }
-  return { copies: [...copies.values()], drops, rangeCount: moved.length };
+  return {
+    copies: [...copies.values()].flatMap((bySource) => [...bySource.values()]),
+    drops,
+    rangeCount: moved.length,
+  };
 }

@@ -216,8 +216,8 @@ export class HashRing {
     integerInRange(n, 'n', 1, RING_NODES_MAX, 'RINGKV_ERR_INVALID_ARGUMENT');
     integerInRange(window.from, 'window.from', 0, RING_SIZE - 1, 'RINGKV_ERR_INVALID_ARGUMENT');
     integerInRange(window.to, 'window.to', window.from + 1, RING_SIZE, 'RINGKV_ERR_INVALID_ARGUMENT');
-    const moved: MovedRange[] = [];
-    const boundaries = HashRing.#mergedStarts(this.#segmentStarts(), next.#segmentStarts(), window);
+    const moved: { from: number; to: number; before: string[]; after: string[] }[] = [];
+    const boundaries = HashRing.#mergedStarts(this, next, window);
     for (let i = 0; i < boundaries.length; i++) {
       const from = boundaries[i]!;
       const to = boundaries[i + 1] ?? window.to;
@@ -231,7 +231,7 @@ export class HashRing {
         sameList(last.before, before) &&
         sameList(last.after, after)
       ) {
-        moved[moved.length - 1] = { ...last, to };
+        last.to = to;
       } else {
         moved.push({ from, to, before, after });
       }
@@ -239,33 +239,48 @@ export class HashRing {
     return moved;
   }
 
-  /** The sorted union, without repeats, of two rings' segment starts within [window.from, window.to), and window.from. */
+  /**
+   * The sorted union, without repeats, of two rings' segment starts within (window.from, window.to), after
+   * window.from itself. Segments are in ring order, so each ring's part of the window is found by binary
+   * search and the union is one merge: planning a slice costs what is in the slice, not the whole ring.
+   */
   static #mergedStarts(
-    a: Float64Array,
-    b: Float64Array,
+    a: HashRing,
+    b: HashRing,
     window: { readonly from: number; readonly to: number },
   ): Float64Array {
-    const inside = (starts: Float64Array) =>
-      starts.filter((start) => start > window.from && start < window.to);
-    const left = inside(a);
-    const right = inside(b);
-    const all = new Float64Array(1 + left.length + right.length);
+    const [aFirst, aEnd] = a.#segmentsInside(window);
+    const [bFirst, bEnd] = b.#segmentsInside(window);
+    const all = new Float64Array(1 + (aEnd - aFirst) + (bEnd - bFirst));
     all[0] = window.from;
-    all.set(left, 1);
-    all.set(right, 1 + left.length);
-    all.sort();
-    let unique = 0;
-    for (let i = 0; i < all.length; i++) {
-      if (i === 0 || all[i] !== all[i - 1]) all[unique++] = all[i]!;
+    let count = 1;
+    for (let i = aFirst, j = bFirst; i < aEnd || j < bEnd; ) {
+      const left = i < aEnd ? a.#placement.segmentStart(i) : Number.POSITIVE_INFINITY;
+      const right = j < bEnd ? b.#placement.segmentStart(j) : Number.POSITIVE_INFINITY;
+      const start = left <= right ? left : right;
+      if (left <= right) i++;
+      else j++;
+      if (start !== all[count - 1]) all[count++] = start;
     }
-    return all.subarray(0, unique);
+    return all.subarray(0, count);
   }
 
-  #segmentStarts(): Float64Array {
-    if (this.#ids.length === 0) return new Float64Array(0);
-    const starts = new Float64Array(this.#placement.segmentCount);
-    for (let i = 0; i < starts.length; i++) starts[i] = this.#placement.segmentStart(i);
-    return starts;
+  /** The indexes [first, end) of the segments that start strictly inside (window.from, window.to). */
+  #segmentsInside(window: { readonly from: number; readonly to: number }): [number, number] {
+    if (this.#ids.length === 0) return [0, 0];
+    // The first segment starting after `position` (or at it too, when `orAt`).
+    const firstAfter = (position: number, orAt: boolean) => {
+      let low = 0;
+      let high = this.#placement.segmentCount;
+      while (low < high) {
+        const middle = (low + high) >>> 1;
+        const start = this.#placement.segmentStart(middle);
+        if (start < position || (!orAt && start === position)) low = middle + 1;
+        else high = middle;
+      }
+      return low;
+    };
+    return [firstAfter(window.from, false), firstAfter(window.to, true)];
   }
 
   #listAt(position: number, n: number): string[] {
