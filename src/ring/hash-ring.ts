@@ -116,6 +116,8 @@ export class HashRing {
   readonly #ids: readonly string[];
   readonly #placement: Placement;
   readonly #rankCache: (Uint16Array | undefined)[];
+  /** Every segment's ranking, RANK_CACHE_DEPTH deep, for placements that rank all segments at once. */
+  #rankTable: Uint16Array | undefined;
 
   constructor(nodes: readonly NodeSpec[], options: HashRingOptions = {}) {
     this.settings = settingsFrom(options);
@@ -171,6 +173,15 @@ export class HashRing {
 
   #rankIds(segment: number, n: number): string[] {
     const depth = Math.min(this.#ids.length, RANK_CACHE_DEPTH);
+    if (n <= depth && this.#placement.rankAll !== undefined) {
+      // Built on the first lookup: a move plans over every segment of a new ring, and ranking them one at a
+      // time allocated two typed arrays each (a hundred milliseconds of CPU and GC at the start of a move).
+      this.#rankTable ??= this.#placement.rankAll(depth);
+      const ids = new Array<string>(n);
+      const base = segment * depth;
+      for (let i = 0; i < n; i++) ids[i] = this.#ids[this.#rankTable[base + i]!]!;
+      return ids;
+    }
     let ranking: Uint16Array;
     if (n <= depth) {
       ranking = this.#rankCache[segment] ??= this.#placement.rank(segment, depth);

@@ -162,6 +162,36 @@ export class PartitionPlacement implements Placement {
     return this.#owner[position >>> this.#shift]!;
   }
 
+  rankAll(depth: number): Uint16Array {
+    // rank()'s insertion, node-major: the same node order and strict comparisons, so the same rankings.
+    const count = this.segmentCount;
+    const table = new Uint16Array(count * depth);
+    const scores = new Float64Array(count * depth);
+    const filled = new Uint16Array(count);
+    const ranks = new Uint16Array(count);
+    for (let node = 0; node < this.#permutations.length; node++) {
+      this.#permutations[node]!.applyToAll(ranks);
+      const weight = this.#weights[node]!;
+      for (let segment = 0; segment < count; segment++) {
+        const score = weight * this.#scoreOfRank[ranks[segment]!]!;
+        const base = segment * depth;
+        const have = filled[segment]!;
+        if (have === depth && score <= scores[base + depth - 1]!) continue;
+        let slot = have;
+        if (have < depth) filled[segment] = have + 1;
+        else slot = depth - 1;
+        while (slot > 0 && score > scores[base + slot - 1]!) {
+          scores[base + slot] = scores[base + slot - 1]!;
+          table[base + slot] = table[base + slot - 1]!;
+          slot--;
+        }
+        scores[base + slot] = score;
+        table[base + slot] = node;
+      }
+    }
+    return table;
+  }
+
   rank(segment: number, depth: number): Uint16Array {
     const chosen = new Uint16Array(depth);
     const chosenScores = new Float64Array(depth);

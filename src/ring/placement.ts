@@ -22,6 +22,11 @@ export interface Placement {
   ownerAt(position: number): number;
   /** The first `depth` node indexes (distinct, depth <= node count) of the segment's ranking. */
   rank(segment: number, depth: number): Uint16Array;
+  /**
+   * rank(segment, depth) of every segment at once, in one array: segment s at [s * depth, (s + 1) * depth).
+   * Only placements with a bounded segment count have it; one call is far cheaper than a rank() per segment.
+   */
+  rankAll?(depth: number): Uint16Array;
 }
 
 export type PlacementFactory = (nodes: readonly RingNode[]) => Placement;
