@@ -124,7 +124,8 @@ export class HashRing {
     this.nodes = Object.freeze(sortedMembers(nodes).map((node) => Object.freeze(node)));
     this.#ids = this.nodes.map((node) => node.id);
     this.#placement = buildPlacement(this.nodes, this.settings);
-    this.#rankCache = new Array(this.#placement.segmentCount);
+    // Per-segment rankings, for placements that cannot rank every segment at once (#rankTable).
+    this.#rankCache = this.#placement.rankAll === undefined ? new Array(this.#placement.segmentCount) : [];
   }
 
   get size(): number {
@@ -268,9 +269,14 @@ export class HashRing {
     for (let i = aFirst, j = bFirst; i < aEnd || j < bEnd; ) {
       const left = i < aEnd ? a.#placement.segmentStart(i) : Number.POSITIVE_INFINITY;
       const right = j < bEnd ? b.#placement.segmentStart(j) : Number.POSITIVE_INFINITY;
-      const start = left <= right ? left : right;
-      if (left <= right) i++;
-      else j++;
+      let start: number;
+      if (left <= right) {
+        start = left;
+        i++;
+      } else {
+        start = right;
+        j++;
+      }
       if (start !== all[count - 1]) all[count++] = start;
     }
     return all.subarray(0, count);

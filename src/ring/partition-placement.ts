@@ -92,6 +92,32 @@ function scoreTable(size: number): Float64Array {
   return table;
 }
 
+/**
+ * Puts `node` with `score` into the ranking at chosen[base, base + depth) (scores alongside), which holds
+ * `filled` nodes in descending score; returns how many it holds now. Only a strictly higher score moves a
+ * node ahead, so ties go to the node inserted first (the smaller id, as nodes come in id order).
+ */
+function insertRanked(
+  chosen: Uint16Array,
+  scores: Float64Array,
+  base: number,
+  filled: number,
+  depth: number,
+  node: number,
+  score: number,
+): number {
+  if (filled === depth && score <= scores[base + depth - 1]!) return filled;
+  let slot = filled < depth ? filled : depth - 1;
+  while (slot > 0 && score > scores[base + slot - 1]!) {
+    scores[base + slot] = scores[base + slot - 1]!;
+    chosen[base + slot] = chosen[base + slot - 1]!;
+    slot--;
+  }
+  scores[base + slot] = score;
+  chosen[base + slot] = node;
+  return filled < depth ? filled + 1 : filled;
+}
+
 export class PartitionPlacement implements Placement {
   readonly segmentCount: number;
   readonly #shift: number;
@@ -163,9 +189,9 @@ export class PartitionPlacement implements Placement {
   }
 
   rankAll(depth: number): Uint16Array {
-    // rank()'s insertion, node-major: the same node order and strict comparisons, so the same rankings.
+    // rank(), node-major over all segments: the same node order and the same insertion, so the same rankings.
     const count = this.segmentCount;
-    const table = new Uint16Array(count * depth);
+    const chosen = new Uint16Array(count * depth);
     const scores = new Float64Array(count * depth);
     const filled = new Uint16Array(count);
     const ranks = new Uint16Array(count);
@@ -174,39 +200,19 @@ export class PartitionPlacement implements Placement {
       const weight = this.#weights[node]!;
       for (let segment = 0; segment < count; segment++) {
         const score = weight * this.#scoreOfRank[ranks[segment]!]!;
-        const base = segment * depth;
-        const have = filled[segment]!;
-        if (have === depth && score <= scores[base + depth - 1]!) continue;
-        let slot = have;
-        if (have < depth) filled[segment] = have + 1;
-        else slot = depth - 1;
-        while (slot > 0 && score > scores[base + slot - 1]!) {
-          scores[base + slot] = scores[base + slot - 1]!;
-          table[base + slot] = table[base + slot - 1]!;
-          slot--;
-        }
-        scores[base + slot] = score;
-        table[base + slot] = node;
+        filled[segment] = insertRanked(chosen, scores, segment * depth, filled[segment]!, depth, node, score);
       }
     }
-    return table;
+    return chosen;
   }
 
   rank(segment: number, depth: number): Uint16Array {
     const chosen = new Uint16Array(depth);
-    const chosenScores = new Float64Array(depth);
+    const scores = new Float64Array(depth);
     let filled = 0;
     for (let node = 0; node < this.#permutations.length; node++) {
       const score = this.#weights[node]! * this.#scoreOfRank[this.#permutations[node]!.apply(segment)]!;
-      if (filled === depth && score <= chosenScores[depth - 1]!) continue;
-      let slot = filled < depth ? filled++ : depth - 1;
-      while (slot > 0 && score > chosenScores[slot - 1]!) {
-        chosenScores[slot] = chosenScores[slot - 1]!;
-        chosen[slot] = chosen[slot - 1]!;
-        slot--;
-      }
-      chosenScores[slot] = score;
-      chosen[slot] = node;
+      filled = insertRanked(chosen, scores, 0, filled, depth, node, score);
     }
     return chosen;
   }
