@@ -2,7 +2,7 @@
 
 import { SingleBar } from 'cli-progress';
 import { Command, Option } from 'commander';
-import { type BenchOptions, runBench } from '../bench/bench-runner.js';
+import type { BenchOptions } from '../bench/bench-runner.js';
 import type { LoadTick } from '../bench/load-generator.js';
 import type { BenchResult } from '../bench/report-html.js';
 import { DEFAULT_URL } from './connection.js';
@@ -213,6 +213,7 @@ Exit codes: 0 done (errors are reported, not fatal), 1 a verifying mode found lo
         throw new Error('--read-percentage and --delete-percentage add up to more than 100');
       }
       const bar = progress();
+      const { runBench } = await import('../bench/bench-runner.js');
       const outcome = await runBench(settings, {
         onTick: bar.onTick,
         log: (line) => process.stderr.write(`${line}\n`),

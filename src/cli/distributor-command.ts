@@ -1,7 +1,6 @@
 /** `ringkv distributor`: a distributor in front of storage nodes that run elsewhere. */
 import { Command, Option } from 'commander';
 import { DISTRIBUTOR_DEFAULTS } from '../distributor/distributor-options.js';
-import { buildDistributor } from '../distributor/distributor-server.js';
 import {
   addClusterOptions,
   type ClusterCommandOptions,
@@ -36,6 +35,7 @@ export function distributorCommand(): Command {
       '\nExamples:\n  ringkv distributor --port 5000 --node http://10.0.0.1:5001 --node http://10.0.0.2:5001\n  ringkv distributor --data-dir ./dist-data   # restart: members come from the membership file\n',
     );
   return addClusterOptions(command).action(async (options: DistributorCommandOptions) => {
+    const { buildDistributor } = await import('../distributor/distributor-server.js');
     const distributor = await buildDistributor({
       ...clusterSettings(options),
       host: options.host,

@@ -4,7 +4,6 @@ import { access } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Command, Option } from 'commander';
 import { CACHE_BYTES_MAX, defaultNodeId, NODE_DEFAULTS } from '../node/node-options.js';
-import { buildNode } from '../node/node-server.js';
 import { generateSecret, isLoopback } from '../security/secrets.js';
 import { createLogger } from './logger.js';
 import { integerOption } from './parse.js';
@@ -123,6 +122,7 @@ secret, and it refuses other clusters. Bound beyond loopback without a secret, i
     .action(async (options: NodeCommandOptions) => {
       const logger = createLogger('ringkv-node');
       const { secret, generated } = await startingSecret(options);
+      const { buildNode } = await import('../node/node-server.js');
       const node = await buildNode({
         ...(secret !== undefined && { clusterSecret: secret }),
         ...(options.id !== undefined && { id: options.id }),

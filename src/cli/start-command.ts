@@ -1,7 +1,7 @@
 /** `ringkv start` (what `npm start` runs): a distributor and its storage nodes, each node its own process. */
 import { Command, Option } from 'commander';
 import { DISTRIBUTOR_DEFAULTS } from '../distributor/distributor-options.js';
-import { buildDistributor, type Distributor } from '../distributor/distributor-server.js';
+import type { Distributor } from '../distributor/distributor-server.js';
 import {
   addClusterOptions,
   type ClusterCommandOptions,
@@ -80,6 +80,7 @@ export function startCommand(): Command {
       '\nExamples:\n  ringkv start\n  ringkv start --port 6000 --nodes 3 --data-dir /var/lib/ringkv\n',
     );
   return addClusterOptions(command).action(async (options: StartOptions) => {
+    const { buildDistributor } = await import('../distributor/distributor-server.js');
     const distributor = await buildDistributor({
       ...clusterSettings(options),
       host: options.host,
