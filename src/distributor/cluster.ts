@@ -595,6 +595,7 @@ export class Cluster {
       before,
       after,
       replicas: this.#state.replicas,
+      writeQuorum: this.#state.writeQuorum,
       clients: this.#clients,
       logger: this.#logger,
       signal: this.#abort.signal,

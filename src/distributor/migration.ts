@@ -35,6 +35,8 @@ export interface RunMoveOptions {
   readonly before: HashRing;
   readonly after: HashRing;
   readonly replicas: number;
+  /** W: a range is copied from N - W + 1 of its old holders (see planMove). */
+  readonly writeQuorum: number;
   readonly clients: ReadonlyMap<string, NodeClient>;
   readonly logger: Logger;
   readonly signal: AbortSignal;
@@ -75,14 +77,14 @@ async function untilDone<T>(
 }
 
 /**
- * Carries out a move: has every old holder of a range whose owners change push it straight to the new
- * holders (node to node, in bounded batches), switches the ring, then has the old owners that remain members
+ * Carries out a move: has N - W + 1 of the old holders of each range whose owners change (see planMove) push
+ * it straight to the new holders (node to node, in bounded batches), switches the ring, then has the old owners that remain members
  * drop what they gave up. Copies carry versions, so a retried or overlapping copy never overwrites a newer
  * write. A failed push is retried from its start.
  */
 export async function runMove(options: RunMoveOptions): Promise<MoveSummary> {
   const { clients, logger, signal } = options;
-  const plan = await planMove(options.before, options.after, options.replicas);
+  const plan = await planMove(options.before, options.after, options.replicas, options.writeQuorum);
   const started = performance.now();
   const startedAt = new Date().toISOString();
   let phase: MoveProgress['phase'] = 'counting';

@@ -21,12 +21,20 @@ export interface MovePlan {
 }
 
 /**
- * Plans a move from `before` to `after` for `replicas` copies per key: every range whose preference list
- * changes is copied from each node that held it to each node that newly holds it (versions make repeats and
- * overlaps harmless, and copying from every old holder misses nothing one of them lacked), grouped so each
- * source streams all its ranges for the same targets in one scan. Depends only on its inputs.
+ * Plans a move from `before` to `after` for `replicas` copies per key (N) written with a quorum of
+ * `writeQuorum` (W): every range whose preference list changes is copied to each node that newly holds it from
+ * N - W + 1 of the nodes that held it. A write is acknowledged only once W of its old holders have it (hints
+ * come on top and do not count), so any N - W + 1 of them include one with the newest acknowledged state,
+ * and the new holder then makes W again; versions make repeats and overlaps harmless. Sources rotate from
+ * range to range to share the work, and are grouped so each streams all its ranges for the same targets in
+ * one scan. Depends only on its inputs.
  */
-export async function planMove(before: HashRing, after: HashRing, replicas: number): Promise<MovePlan> {
+export async function planMove(
+  before: HashRing,
+  after: HashRing,
+  replicas: number,
+  writeQuorum: number,
+): Promise<MovePlan> {
   // In slices, yielding in between: planning 65,536 partitions must not stall the distributor's requests.
   const moved: MovedRange[] = [];
   for (let slice = 0; slice < PLAN_SLICES; slice++) {
@@ -41,12 +49,15 @@ export async function planMove(before: HashRing, after: HashRing, replicas: numb
     Map<string, { source: string; targets: string[]; ranges: PositionRange[] }>
   >();
   const drops = new Map<string, PositionRange[]>();
-  for (const range of moved) {
+  const sourcesPerRange = Math.max(1, replicas - writeQuorum + 1);
+  for (const [index, range] of moved.entries()) {
     const span = { from: range.from, to: range.to };
     const targets = range.after.filter((id) => !range.before.includes(id));
     if (targets.length > 0) {
       const targetsKey = targets.length === 1 ? targets[0]! : targets.join('\n');
-      for (const source of range.before) {
+      const holders = range.before;
+      for (let k = 0; k < Math.min(holders.length, sourcesPerRange); k++) {
+        const source = holders[(index + k) % holders.length]!;
         let bySource = copies.get(source);
         if (bySource === undefined) {
           bySource = new Map();

@@ -1,0 +1,78 @@
+// A move's plan copies every range whose holders change to each new holder, from N - W + 1 of its old holders:
+// any W of them (where an acknowledged write is) include one of those sources.
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { planMove } from '../../src/distributor/move-plan.js';
+import { HashRing } from '../../src/ring/hash-ring.js';
+
+const five = ['n1', 'n2', 'n3', 'n4', 'n5'];
+const changes = [
+  {
+    name: 'adding a sixth node',
+    before: new HashRing(five, { partitions: 1024 }),
+    after: new HashRing([...five, 'n6'], { partitions: 1024 }),
+  },
+  {
+    name: 'removing a node',
+    before: new HashRing(five, { partitions: 1024 }),
+    after: new HashRing(five.slice(1), { partitions: 1024 }),
+  },
+];
+
+for (const { name, before, after } of changes) {
+  for (const [replicas, writeQuorum] of [
+    [3, 2],
+    [3, 3],
+    [3, 1],
+    [1, 1],
+  ] as const) {
+    test(`${name}, N = ${replicas}, W = ${writeQuorum}: each moved range has N - W + 1 sources among its old holders`, async () => {
+      const plan = await planMove(before, after, replicas, writeQuorum);
+      const moving = before
+        .movedRanges(after, replicas)
+        .map((range) => ({ ...range, targets: range.after.filter((id) => !range.before.includes(id)) }))
+        .filter((range) => range.targets.length > 0);
+      // The plan is made in slices, so its spans may be pieces of the ranges planned over the whole ring.
+      const movingAt = (position: number) =>
+        moving.find((range) => range.from <= position && position < range.to);
+      const sources = new Map<number, { holders: readonly string[]; from: Set<string> }>();
+      const rangesBySource = new Map<string, number>();
+      for (const group of plan.copies) {
+        for (const span of group.ranges) {
+          const range = movingAt(span.from);
+          assert.ok(
+            range !== undefined && span.to <= range.to,
+            `${group.source} copies [${span.from}, ${span.to}), which does not move`,
+          );
+          assert.deepEqual(group.targets, range.targets);
+          assert.ok(range.before.includes(group.source), `${group.source} never held ${span.from}`);
+          const entry = sources.get(span.from) ?? { holders: range.before, from: new Set<string>() };
+          assert.ok(!entry.from.has(group.source), `${group.source} sends ${span.from} twice`);
+          entry.from.add(group.source);
+          sources.set(span.from, entry);
+        }
+        rangesBySource.set(group.source, (rangesBySource.get(group.source) ?? 0) + group.ranges.length);
+      }
+      // Nothing that moves is left out.
+      assert.ok(
+        moving.every((range) => sources.has(range.from)),
+        'every moving range is copied',
+      );
+      const wanted = Math.min(replicas, replicas - writeQuorum + 1);
+      for (const [from, { holders, from: chosen }] of sources) {
+        assert.equal(chosen.size, Math.min(holders.length, wanted), `sources of ${from}`);
+        // Every set of W old holders (where a write was acknowledged) meets the sources.
+        const unchosen = holders.filter((id) => !chosen.has(id));
+        assert.ok(unchosen.length < Math.min(writeQuorum, holders.length) || chosen.size === holders.length);
+      }
+      // The work is shared: every node that held moved ranges sends some, none more than twice its share.
+      const counts = [...rangesBySource.values()];
+      const mean = counts.reduce((sum, count) => sum + count, 0) / counts.length;
+      assert.ok(
+        counts.every((count) => count <= 2 * mean),
+        `ranges per source: ${counts.join(', ')}`,
+      );
+      if (replicas > 1) assert.equal(rangesBySource.size, before.size, 'every old node is a source');
+    });
+  }
+}
