@@ -5,7 +5,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { isRingKvError, RingKvError } from '../errors.js';
 import {
-  checkValueSize,
   DELETED_BODY,
   keyBytes,
   keyNotFound,
@@ -20,6 +19,7 @@ import { decodeComponent, readBody } from '../http/request.js';
 import { methodNotAllowed, sendJson, sendJsonText } from '../http/response.js';
 import { VERSION_HEADER } from '../node/protocol.js';
 import { fromJsonValue, type JsonValue, toJsonValue } from '../storage/json-value.js';
+import { checkValueLength } from '../storage/record.js';
 import type { Cluster } from './cluster.js';
 import type { ResolvedDistributorOptions } from './distributor-options.js';
 
@@ -218,7 +218,7 @@ async function multiPut(context: KvRouteContext, request: IncomingMessage, respo
     const decoded = fromJsonValue(value);
     if (decoded === undefined)
       throw invalidBatch(`entry ${index}: the value must be a string or {"base64","contentType"?}`);
-    inEntry(index, () => checkValueSize(decoded.bytes, context.options.valueBytesMax));
+    inEntry(index, () => checkValueLength(decoded.bytes.length, context.options.valueBytesMax));
     return { key: batchKey(context, key, index), ...decoded };
   });
   const keys = entries.map((entry) => entry.key);

@@ -78,8 +78,8 @@ async function untilDone<T>(
 
 /**
  * Carries out a move: has N - W + 1 of the old holders of each range whose owners change (see planMove) push
- * it straight to the new holders (node to node, in bounded batches), switches the ring, then has the old owners that remain members
- * drop what they gave up. Copies carry versions, so a retried or overlapping copy never overwrites a newer
+ * it straight to the new holders (node to node, in bounded batches), switches the ring, then has the old
+ * owners that remain members drop what they gave up. Copies carry versions, so a retried or overlapping copy never overwrites a newer
  * write. A failed push is retried from its start.
  */
 export async function runMove(options: RunMoveOptions): Promise<MoveSummary> {

@@ -34,17 +34,13 @@ export function keyBytes(key: string | undefined, keyBytesMax: number): Buffer {
   return bytes;
 }
 
-export function checkValueSize(value: Uint8Array, valueBytesMax: number): void {
-  checkValueLength(value.length, valueBytesMax);
-}
-
 /** The value of `/put?key=K&value=V`, checked. */
 export function queryValue(query: Map<string, string>, valueBytesMax: number): Buffer {
   const text = query.get('value');
   if (text === undefined)
     throw new RingKvError('RINGKV_ERR_VALUE_MISSING', 'a value is required: /put?key=K&value=V');
   const value = Buffer.from(text, 'utf8');
-  checkValueSize(value, valueBytesMax);
+  checkValueLength(value.length, valueBytesMax);
   return value;
 }
 

@@ -1,12 +1,18 @@
 import { createHash } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { RingKvError } from '../errors.js';
-import { checkValueSize, keyBytes, keyNotFound, storedContentType } from '../http/kv-api.js';
+import { keyBytes, keyNotFound, storedContentType } from '../http/kv-api.js';
 import { decodeComponent, parseQuery, readBody } from '../http/request.js';
 import { methodNotAllowed, routeNotFound, sendJson } from '../http/response.js';
 import { RING_SIZE } from '../ring/placement.js';
 import { CLUSTER_SECRET_HEADER, unauthorized } from '../security/secrets.js';
-import { checkRecordKey, encodeRecordFrames, inspectFrames, type StoredRecord } from '../storage/record.js';
+import {
+  checkRecordKey,
+  checkValueLength,
+  encodeRecordFrames,
+  inspectFrames,
+  type StoredRecord,
+} from '../storage/record.js';
 import { isVersion, type Version } from '../version/version.js';
 import type { NodeContext } from './client-routes.js';
 import {
@@ -195,7 +201,7 @@ function checkIncoming(context: NodeContext, records: readonly StoredRecord[]): 
   let newest = '';
   for (const record of records) {
     checkRecordKey(record.key, keyBytesMax);
-    if (record.value !== null) checkValueSize(record.value, valueBytesMax);
+    if (record.value !== null) checkValueLength(record.value.length, valueBytesMax);
     if (record.version > newest) newest = record.version;
   }
   if (newest !== '') context.clock.observe(newest);
