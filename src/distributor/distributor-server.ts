@@ -185,7 +185,8 @@ export async function buildDistributor(input: BuildDistributorOptions = {}): Pro
   const context = { cluster, options };
   const adminToken =
     credentials.adminToken === undefined ? undefined : new SecretMatcher(credentials.adminToken);
-  const route = async (request: IncomingMessage, response: ServerResponse): Promise<void> => {
+  // Not async itself: the key routes' own promises go straight to createGuardedServer, without a wrapping one.
+  const route = (request: IncomingMessage, response: ServerResponse): Promise<void> => {
     const { pathname, query } = splitTarget(request.url ?? '/');
     if (adminToken !== undefined && ADMIN_ROUTES.has(pathname)) checkAdminToken(request, adminToken);
     if (pathname === '/get' || pathname === '/put' || pathname === '/del') {
@@ -193,6 +194,14 @@ export async function buildDistributor(input: BuildDistributorOptions = {}): Pro
     }
     if (pathname.startsWith('/kv/')) return restRoute(context, request, response, pathname.slice(4));
     if (pathname === '/mget' || pathname === '/mput') return batchRoute(context, pathname, request, response);
+    return otherRoute(pathname, query, request, response);
+  };
+  const otherRoute = async (
+    pathname: string,
+    query: string,
+    request: IncomingMessage,
+    response: ServerResponse,
+  ): Promise<void> => {
     if (await observability.handle(pathname, request, response)) return;
     return adminRoute(context, pathname, request.method, parseQuery(query), response);
   };

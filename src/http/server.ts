@@ -8,8 +8,11 @@ import { integerInRange } from '../validate.js';
 import { sendError } from './response.js';
 
 export interface GuardedServerOptions {
-  /** Handles one request; whatever it throws is answered as `{ error, code }`. */
-  readonly handle: (request: IncomingMessage, response: ServerResponse) => Promise<void>;
+  /**
+   * Handles one request; whatever it throws (or its promise rejects with) is answered as `{ error, code }`.
+   * A handler that answers at once returns undefined: no promise, no microtask (a cached read's whole path).
+   */
+  readonly handle: (request: IncomingMessage, response: ServerResponse) => Promise<void> | undefined;
   readonly logger: Logger;
   /** What the server is, for messages: "this node", "the distributor". */
   readonly name: string;
@@ -62,6 +65,12 @@ export function createGuardedServer(options: GuardedServerOptions): GuardedServe
   let inFlight = 0;
   let stopping = false;
   let drained: (() => void) | undefined;
+  // Called when a handler is done: by then the answer is sent (or, for a stream, the stream ended).
+  const done = (request: IncomingMessage, response: ServerResponse, started: number) => {
+    inFlight--;
+    options.onAnswered?.(request, response.statusCode, performance.now() - started);
+    if (inFlight === 0) drained?.();
+  };
   const server = createServer(
     {
       requestTimeout: options.headersTimeoutMs + options.bodyTimeoutMs,
@@ -74,26 +83,30 @@ export function createGuardedServer(options: GuardedServerOptions): GuardedServe
     },
     (request, response) => {
       const started = performance.now();
-      // Reported when the handler is done: by then the answer is sent (or, for a stream, the stream ended).
-      const answered = () => options.onAnswered?.(request, response.statusCode, performance.now() - started);
       if (stopping || inFlight >= options.inFlightMax) {
         const refusal = stopping
           ? new RingKvError('RINGKV_ERR_SHUTTING_DOWN', `${options.name} is shutting down`)
           : new RingKvError('RINGKV_ERR_OVERLOADED', `over ${options.inFlightMax} requests in flight`);
         sendError(response, refusal, logger);
-        answered();
+        options.onAnswered?.(request, response.statusCode, performance.now() - started);
         return;
       }
       inFlight++;
-      const done = () => {
-        inFlight--;
-        answered();
-        if (inFlight === 0) drained?.();
-      };
-      options.handle(request, response).then(done, (error: unknown) => {
+      let pending: Promise<void> | undefined;
+      try {
+        pending = options.handle(request, response);
+      } catch (error) {
         sendError(response, error, logger);
-        done();
-      });
+      }
+      if (pending === undefined) done(request, response, started);
+      else
+        pending.then(
+          () => done(request, response, started),
+          (error: unknown) => {
+            sendError(response, error, logger);
+            done(request, response, started);
+          },
+        );
     },
   );
   server.maxConnections = options.connectionsMax;

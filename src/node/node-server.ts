@@ -128,7 +128,8 @@ export async function buildNode(input: BuildNodeOptions = {}): Promise<StorageNo
   let stopping = false;
   let stopRequested: (reason: string) => void = () => {};
 
-  const route = async (request: IncomingMessage, response: ServerResponse): Promise<void> => {
+  // Not async: a read answers synchronously (see createGuardedServer's handle).
+  const route = (request: IncomingMessage, response: ServerResponse): Promise<void> | undefined => {
     const { pathname, query } = splitTarget(request.url ?? '/');
     const method = request.method;
     // Health and metrics stay open (they hold no data); everything else needs the cluster secret once joined.
@@ -137,7 +138,8 @@ export async function buildNode(input: BuildNodeOptions = {}): Promise<StorageNo
     switch (pathname) {
       case '/get':
         if (method !== 'GET' && method !== 'HEAD') throw methodNotAllowed(method, pathname, ['GET', 'HEAD']);
-        return originalGet(context, parseQuery(query), response);
+        originalGet(context, parseQuery(query), response);
+        return;
       case '/put':
         if (method !== 'PUT') throw methodNotAllowed(method, pathname, ['PUT']);
         return originalPut(context, parseQuery(query), response);
