@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { RingKvError } from '../errors.js';
 import { keyBytes, keyNotFound, storedContentType } from '../http/kv-api.js';
@@ -322,18 +321,11 @@ async function digest(
 ): Promise<void> {
   const ranges = await rangesBody(context, request);
   const digests: [number, string][] = [];
-  const separator = Buffer.from([0]);
   for (const [index, { from, to }] of ranges.entries()) {
-    const hash = createHash('sha1');
-    let count = 0;
-    for await (const records of context.engine.scan(from, to, 1000)) {
-      for (const record of records) {
-        hash.update(record.key).update(separator).update(record.version).update(separator);
-        count++;
-      }
-    }
-    digests.push([count, hash.digest('hex')]);
-    if (index % 200 === 199) await new Promise((resolve) => setImmediate(resolve));
+    const { count, hash } = context.engine.digestRange(from, to);
+    digests.push([count, hash]);
+    // 50 ranges of a million-key cluster are about 3 ms: clients' requests go in between.
+    if (index % 50 === 49) await new Promise((resolve) => setImmediate(resolve));
   }
   sendJson(response, 200, { digests } satisfies DigestAnswer);
 }

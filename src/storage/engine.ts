@@ -53,6 +53,13 @@ export interface StorageEngine {
   /** How many records (tombstones included) have positions in [from, to). */
   countRange(from: number, to: number): number;
   /**
+   * The records with positions in [from, to), tombstones included, as their count and a RangeDigest hash of
+   * their (key, version) pairs in position order: two replicas with equal digests hold the same versions of
+   * the same keys. Synchronous, and cheaper than scan (no record is decoded): anti-entropy and a move's
+   * checks digest tens of thousands of small ranges.
+   */
+  digestRange(from: number, to: number): { readonly count: number; readonly hash: string };
+  /**
    * Physically removes every record in the ranges [from, to), tombstones included, leaving no trace: for a
    * node that no longer owns them after a migration. Returns how many records were removed.
    */

@@ -4,6 +4,7 @@ import { compositeKey, positionPrefix, successor } from './keys.js';
 import { type CommitterOptions, LmdbCommitter } from './lmdb-committer.js';
 import { type LmdbStore, openLmdbStore } from './lmdb-store.js';
 import type { WriteJob, WriteResult } from './lmdb-writes.js';
+import { RangeDigest } from './range-digest.js';
 import {
   decodeRecordBody,
   encodeRecordFrames,
@@ -178,6 +179,19 @@ export class LmdbEngine implements StorageEngine {
       if (entries.length < batchSize) return;
       start = successor(entries.at(-1)!.key);
     }
+  }
+
+  digestRange(from: number, to: number): { readonly count: number; readonly hash: string } {
+    this.#assertOpen();
+    const digest = new RangeDigest();
+    const start = positionPrefix(from);
+    const range =
+      to >= RING_SIZE
+        ? this.#store.records.getRange({ start })
+        : this.#store.records.getRange({ start, end: positionPrefix(to) });
+    // A stored key is [position u32][key]; a body begins [flags u8][version length u8][version].
+    for (const { key, value } of range) digest.add(key.subarray(4), value.subarray(2, 2 + value[1]!));
+    return digest.finish();
   }
 
   countRange(from: number, to: number): number {

@@ -2,6 +2,7 @@ import { RING_SIZE } from '../ring/placement.js';
 import { wallMsOf } from '../version/version.js';
 import type { EngineStats, FramesBatch, PositionRange, StorageEngine, WriteOutcome } from './engine.js';
 import { compositeKey, positionPrefix } from './keys.js';
+import { RangeDigest } from './range-digest.js';
 import { encodeRecordFrames, RecordFrameDecoder, type StoredRecord } from './record.js';
 
 /**
@@ -88,6 +89,18 @@ export class MemoryEngine implements StorageEngine {
     const records = decoder.push(frames);
     decoder.end();
     return this.apply(records);
+  }
+
+  digestRange(from: number, to: number): { readonly count: number; readonly hash: string } {
+    this.#assertOpen();
+    const sorted = this.#sortedKeys();
+    const end = to >= RING_SIZE ? sorted.length : lowerBound(sorted, positionPrefix(to).toString('latin1'));
+    const digest = new RangeDigest();
+    for (let index = lowerBound(sorted, positionPrefix(from).toString('latin1')); index < end; index++) {
+      const record = this.#records.get(sorted[index]!)!;
+      digest.add(record.key, Buffer.from(record.version, 'latin1'));
+    }
+    return digest.finish();
   }
 
   countRange(from: number, to: number): number {
