@@ -4,9 +4,9 @@
  * open-loop load (2,000 req/s, 90% GET / 10% PUT, latency from the scheduled send time), adds a node and then
  * removes it. Reports keys/s moved (the key copies each move placed on a new holder, computed from both
  * rings over every key, over the copy time; the total, with the old owners' drops, is shown too), the
- * records and MB the sources sent (each range goes from N - W + 1 of its old holders, so a key placed once is
- * sent twice), and the client p99 during each move against the p99 of 10 s of the same load before it (after
- * 10 s of warm-up). Targets: >= 50,000 keys/s, p99 during a move <= 3x the p99 before.
+ * records and MB the sources sent (each range once, plus again from any verifier whose digest of it differs:
+ * see planMove), and the client p99 during each move against the p99 of 10 s of the same load before it
+ * (after 10 s of warm-up). Targets: >= 50,000 keys/s, p99 during a move <= 3x the p99 before.
  * BENCH_KEYS, BENCH_RATE and BENCH_START_ARGS (extra `ringkv start` flags) override the defaults.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -103,6 +103,34 @@ async function preloadDirect(base: number): Promise<void> {
   await Promise.all(inFlight.values());
 }
 
+/** Polls GET /cluster while a move runs; stop() gives how long each phase of the move was seen. */
+function watchPhases(url: string): { stop(): Promise<string> } {
+  const seen: { phase: string; atMs: number }[] = [];
+  let running = true;
+  const polling = (async () => {
+    while (running) {
+      const answer = await request(`${url}/cluster`);
+      const { move } = (await answer.body.json()) as { move: { phase: string } | null };
+      if (move !== null && seen.at(-1)?.phase !== move.phase)
+        seen.push({ phase: move.phase, atMs: performance.now() });
+      await sleep(100);
+    }
+  })();
+  return {
+    async stop() {
+      running = false;
+      await polling;
+      const end = performance.now();
+      return seen
+        .map(
+          ({ phase, atMs }, index) =>
+            `${phase} ${(((seen[index + 1]?.atMs ?? end) - atMs) / 1000).toFixed(1)}`,
+        )
+        .join(', ');
+    },
+  };
+}
+
 /** Key copies a change from `before` to `after` places on nodes that did not hold them: what a move must do. */
 function keysPlaced(before: HashRing, after: HashRing): number {
   let placed = 0;
@@ -174,13 +202,16 @@ try {
   const now = () => performance.now() - started;
   type Moved = { keysMoved: number; bytesMoved: number; copySeconds: number; seconds: number };
   const moves: { name: string; from: number; to: number; moved: Moved; placed: number }[] = [];
+  const phaseLines: string[] = [];
   const move = async (name: string, path: string) => {
     const ringBefore = await clusterRing(cluster.url);
     const from = now();
+    const watching = watchPhases(cluster.url);
     const answer = await request(`${cluster.url}${path}`, { method: 'POST' });
     const body = (await answer.body.json()) as { moved: Moved; id: string };
     if (answer.statusCode !== 200) throw new Error(`${path}: ${JSON.stringify(body)}`);
     const to = now();
+    phaseLines.push(`${name}: ${await watching.stop()}`);
     const placed = keysPlaced(ringBefore, await clusterRing(cluster.url)); // counted off the move's clock
     moves.push({ name, from, to, moved: body.moved, placed });
     return body.id;
@@ -227,8 +258,10 @@ try {
     }),
   );
   console.log(
-    '\nkeys moved: key copies placed on a node that did not hold them (both rings, every key); records sent: what the sources streamed (each range from N - W + 1 of its old holders)',
+    '\nkeys moved: key copies placed on a node that did not hold them (both rings, every key); records sent: what the sources streamed (each range once, again where a verifier digest differed)',
   );
+  console.log(`\nphases (seconds, seen in GET /cluster every 100 ms):`);
+  for (const line of phaseLines) console.log(`  ${line}`);
   const split = (from: number, to: number) =>
     `GET ${p99(samples, from, to, 'get').toFixed(1)} ms, PUT ${p99(samples, from, to, 'put').toFixed(1)} ms`;
   console.log(`\np99 by operation: before: ${split(beforeWindow.from, beforeWindow.to)}`);

@@ -1,6 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from 'pino';
 import type { HashRing } from '../ring/hash-ring.js';
+import { CopyChecks } from './copy-checks.js';
 import { type CopyGroup, planMove } from './move-plan.js';
 import type { NodeClient } from './node-client.js';
 
@@ -8,7 +9,7 @@ import type { NodeClient } from './node-client.js';
 export interface MoveProgress {
   readonly kind: 'add' | 'remove';
   readonly node: string;
-  readonly phase: 'counting' | 'copying' | 'switching' | 'dropping';
+  readonly phase: 'counting' | 'copying' | 'checking' | 'switching' | 'dropping';
   readonly rangesTotal: number;
   readonly rangesMoved: number;
   readonly keysTotal: number;
@@ -35,7 +36,7 @@ export interface RunMoveOptions {
   readonly before: HashRing;
   readonly after: HashRing;
   readonly replicas: number;
-  /** W: a range is copied from N - W + 1 of its old holders (see planMove). */
+  /** W: a range is copied from one old holder and checked against N - W more (see planMove). */
   readonly writeQuorum: number;
   readonly clients: ReadonlyMap<string, NodeClient>;
   readonly logger: Logger;
@@ -77,10 +78,11 @@ async function untilDone<T>(
 }
 
 /**
- * Carries out a move: has N - W + 1 of the old holders of each range whose owners change (see planMove) push
- * it straight to the new holders (node to node, in bounded batches), switches the ring, then has the old
- * owners that remain members drop what they gave up. Copies carry versions, so a retried or overlapping copy never overwrites a newer
- * write. A failed push is retried from its start.
+ * Carries out a move: has one old holder of each range whose owners change push it straight to the new
+ * holders (node to node, in bounded batches), compares the new holders' digests of each range with those of
+ * N - W more old holders and has any that differ push theirs too (see planMove), switches the ring, then has
+ * the old owners that remain members drop what they gave up. Copies carry versions, so a retried or
+ * overlapping copy never overwrites a newer write. A failed push is retried from its start.
  */
 export async function runMove(options: RunMoveOptions): Promise<MoveSummary> {
   const { clients, logger, signal } = options;
@@ -169,7 +171,32 @@ export async function runMove(options: RunMoveOptions): Promise<MoveSummary> {
     }
     phase = 'copying';
     report();
-    const queue = [...plan.copies];
+    const checks = new CopyChecks(plan, (id, ranges) =>
+      untilDone(() => client(id).digest(ranges), signal, failed(`checking copies on ${id}`)),
+    );
+    await copyAll(plan.copies, (group) => checks.delivered(group));
+    phase = 'checking';
+    report();
+    const mends = await checks.finish();
+    if (mends.length > 0) {
+      logger.info(
+        { groups: mends.length, ranges: mends.reduce((sum, group) => sum + group.ranges.length, 0) },
+        'move: copies differ from other old holders; they send theirs too',
+      );
+      await copyAll(mends);
+    }
+    phase = 'switching';
+    report();
+    await options.switchRing();
+    copySeconds = (performance.now() - started) / 1000;
+  }
+
+  /** Runs copy groups, two at a time; `onDelivered` (the move's own groups, not mends) hears of each. */
+  async function copyAll(
+    groups: readonly CopyGroup[],
+    onDelivered?: (group: CopyGroup) => void,
+  ): Promise<void> {
+    const queue = [...groups];
     const worker = async () => {
       for (let group = queue.shift(); group !== undefined; group = queue.shift()) {
         const current = group;
@@ -178,15 +205,14 @@ export async function runMove(options: RunMoveOptions): Promise<MoveSummary> {
           signal,
           failed(`copying from ${current.source}`),
         );
-        rangesMoved += current.ranges.length;
+        if (onDelivered !== undefined) {
+          rangesMoved += current.ranges.length;
+          onDelivered(current);
+        }
         report();
       }
     };
     await Promise.all(Array.from({ length: GROUPS_AT_ONCE }, worker));
-    phase = 'switching';
-    report();
-    await options.switchRing();
-    copySeconds = (performance.now() - started) / 1000;
   }
 }
 

@@ -12,8 +12,17 @@ export interface CopyGroup {
   readonly ranges: readonly PositionRange[];
 }
 
+/** A range to compare, once copied, between each node that newly holds it and more of its old holders. */
+export interface RangeCheck {
+  readonly range: PositionRange;
+  readonly targets: readonly string[];
+  readonly verifiers: readonly string[];
+}
+
 export interface MovePlan {
   readonly copies: readonly CopyGroup[];
+  /** After the copies: ranges whose new holders must match N - W more old holders (see planMove). */
+  readonly checks: readonly RangeCheck[];
   /** After the switch, what each node that stays a member no longer owns. */
   readonly drops: ReadonlyMap<string, readonly PositionRange[]>;
   /** Ranges whose preference lists change. */
@@ -22,12 +31,15 @@ export interface MovePlan {
 
 /**
  * Plans a move from `before` to `after` for `replicas` copies per key (N) written with a quorum of
- * `writeQuorum` (W): every range whose preference list changes is copied to each node that newly holds it from
- * N - W + 1 of the nodes that held it. A write is acknowledged only once W of its old holders have it (hints
- * come on top and do not count), so any N - W + 1 of them include one with the newest acknowledged state,
- * and the new holder then makes W again; versions make repeats and overlaps harmless. Sources rotate from
- * range to range to share the work, and are grouped so each streams all its ranges for the same targets in
- * one scan. Depends only on its inputs.
+ * `writeQuorum` (W). A write is acknowledged only once W of its old holders have it (hints come on top and do
+ * not count), so any N - W + 1 of them include one with the newest acknowledged state. Every range whose
+ * preference list changes is therefore copied to each node that newly holds it from one of its old holders
+ * (the source), and then checked against N - W others (the verifiers): where a verifier's digest of the
+ * range differs from the new holder's, the verifier sends it its copy too (runMove). The new holder so ends
+ * with the newest of N - W + 1 holders, as if all had sent it the range, while in the usual case (every
+ * replica in step) each record travels once and the others are only read and hashed. Versions make repeats
+ * and overlaps harmless. Sources and verifiers rotate from range to range to share the work, and copies are
+ * grouped so each source streams all its ranges for the same targets in one scan. Depends only on its inputs.
  */
 export async function planMove(
   before: HashRing,
@@ -49,24 +61,27 @@ export async function planMove(
     Map<string, { source: string; targets: string[]; ranges: PositionRange[] }>
   >();
   const drops = new Map<string, PositionRange[]>();
-  const sourcesPerRange = Math.max(1, replicas - writeQuorum + 1);
+  const checks: RangeCheck[] = [];
+  const holdersConsulted = Math.max(1, replicas - writeQuorum + 1);
   for (const [index, range] of moved.entries()) {
     const span = { from: range.from, to: range.to };
     const targets = range.after.filter((id) => !range.before.includes(id));
     if (targets.length > 0) {
       const targetsKey = targets.length === 1 ? targets[0]! : targets.join('\n');
       const holders = range.before;
-      for (let k = 0; k < Math.min(holders.length, sourcesPerRange); k++) {
-        const source = holders[(index + k) % holders.length]!;
-        let bySource = copies.get(source);
-        if (bySource === undefined) {
-          bySource = new Map();
-          copies.set(source, bySource);
-        }
-        const group = bySource.get(targetsKey);
-        if (group === undefined) bySource.set(targetsKey, { source, targets, ranges: [span] });
-        else group.ranges.push(span);
+      const source = holders[index % holders.length]!;
+      let bySource = copies.get(source);
+      if (bySource === undefined) {
+        bySource = new Map();
+        copies.set(source, bySource);
       }
+      const group = bySource.get(targetsKey);
+      if (group === undefined) bySource.set(targetsKey, { source, targets, ranges: [span] });
+      else group.ranges.push(span);
+      const verifiers: string[] = [];
+      for (let k = 1; k < Math.min(holders.length, holdersConsulted); k++)
+        verifiers.push(holders[(index + k) % holders.length]!);
+      if (verifiers.length > 0) checks.push({ range: span, targets, verifiers });
     }
     for (const id of range.before) {
       if (range.after.includes(id) || !after.has(id)) continue;
@@ -77,6 +92,7 @@ export async function planMove(
   }
   return {
     copies: [...copies.values()].flatMap((bySource) => [...bySource.values()]),
+    checks,
     drops,
     rangeCount: moved.length,
   };

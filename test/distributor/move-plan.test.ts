@@ -1,5 +1,6 @@
-// A move's plan copies every range whose holders change to each new holder, from N - W + 1 of its old holders:
-// any W of them (where an acknowledged write is) include one of those sources.
+// A move's plan copies every range whose holders change to each new holder from one of its old holders, and
+// checks it against N - W more: any W of the old holders (where an acknowledged write is) include one of those
+// N - W + 1.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { planMove } from '../../src/distributor/move-plan.js';
@@ -26,7 +27,7 @@ for (const { name, before, after } of changes) {
     [3, 1],
     [1, 1],
   ] as const) {
-    test(`${name}, N = ${replicas}, W = ${writeQuorum}: each moved range has N - W + 1 sources among its old holders`, async () => {
+    test(`${name}, N = ${replicas}, W = ${writeQuorum}: each moved range has one source and N - W verifiers among its old holders`, async () => {
       const plan = await planMove(before, after, replicas, writeQuorum);
       const moving = before
         .movedRanges(after, replicas)
@@ -58,13 +59,28 @@ for (const { name, before, after } of changes) {
         moving.every((range) => sources.has(range.from)),
         'every moving range is copied',
       );
+      const checks = new Map(plan.checks.map((check) => [check.range.from, check]));
+      assert.equal(checks.size, plan.checks.length, 'one check per range');
       const wanted = Math.min(replicas, replicas - writeQuorum + 1);
       for (const [from, { holders, from: chosen }] of sources) {
-        assert.equal(chosen.size, Math.min(holders.length, wanted), `sources of ${from}`);
-        // Every set of W old holders (where a write was acknowledged) meets the sources.
-        const unchosen = holders.filter((id) => !chosen.has(id));
-        assert.ok(unchosen.length < Math.min(writeQuorum, holders.length) || chosen.size === holders.length);
+        assert.equal(chosen.size, 1, `one source for ${from}`);
+        const check = checks.get(from);
+        const verifiers = check?.verifiers ?? [];
+        if (check !== undefined) assert.deepEqual(check.targets, movingAt(from)!.targets);
+        for (const id of verifiers) {
+          assert.ok(holders.includes(id), `verifier ${id} never held ${from}`);
+          assert.ok(!chosen.has(id), `${id} both sends and verifies ${from}`);
+        }
+        const consulted = new Set([...chosen, ...verifiers]);
+        assert.equal(consulted.size, Math.min(holders.length, wanted), `holders consulted for ${from}`);
+        // Every set of W old holders (where a write was acknowledged) meets those consulted.
+        const others = holders.filter((id) => !consulted.has(id));
+        assert.ok(others.length < Math.min(writeQuorum, holders.length) || consulted.size === holders.length);
       }
+      assert.ok(
+        plan.checks.every((check) => sources.has(check.range.from)),
+        'every check is of a copied range',
+      );
       // The work is shared: every node that held moved ranges sends some, none more than twice its share.
       const counts = [...rangesBySource.values()];
       const mean = counts.reduce((sum, count) => sum + count, 0) / counts.length;

@@ -1,12 +1,14 @@
 // Proves membership changes are invisible to clients: 64 clients (90% GET, 10% PUT, some DELETE) over
 // 100,000 keys see only correct answers while a node is added, two removed and one added back, and a
-// distributor SIGKILLed in the middle of a move resumes it without losing an acknowledged write.
+// distributor SIGKILLed in the middle of a move resumes it without losing an acknowledged write, and a key
+// the copying old holder lacks still reaches the new node from another.
 import assert from 'node:assert/strict';
 import { after, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Model, preload, runClients, verifyAll } from '../../src/bench/model-clients.js';
+import { HashRing, type PlacementSettings } from '../../src/ring/hash-ring.js';
 import { http } from '../helpers/http.js';
-import { type RunningProcess, startCluster, stopProcess } from '../helpers/processes.js';
+import { clusterSecretOf, type RunningProcess, startCluster, stopProcess } from '../helpers/processes.js';
 import { temporaryDirectory } from '../helpers/temporary.js';
 
 const directory = await temporaryDirectory('ringkv-rebalance-');
@@ -101,3 +103,71 @@ test('a distributor killed in the middle of a move resumes it after a restart, a
     await stopProcess(cluster);
   }
 });
+
+test('a key its source missed reaches the new node from another old holder (the copies are checked)', {
+  timeout: 120_000,
+}, async () => {
+  const dataDir = `${directory.path}/checked`;
+  const cluster = await startCluster(dataDir);
+  try {
+    const secret = await clusterSecretOf(dataDir);
+    const nodeHttp = (url: string, options: Parameters<typeof http>[1] = {}) =>
+      http(url, { ...options, headers: { ...options.headers, 'x-ringkv-cluster-secret': secret } });
+    const keys = Array.from({ length: 600 }, (_, index) => `checked-${index}`);
+    for (let start = 0; start < keys.length; start += 50) {
+      await Promise.all(
+        keys.slice(start, start + 50).map(async (key) => {
+          const answer = await http(`${cluster.url}/put?key=${key}&value=v-${key}`, { method: 'PUT' });
+          assert.equal(answer.status, 200, answer.text);
+        }),
+      );
+    }
+    // Each key loses its copy on one of its three holders, a different one from key to key, as if that
+    // replica had missed the write: two copies are left, W of them. A move that copied each range from a
+    // single old holder would leave about a third of these keys off the new node.
+    const ring = await ringOf(cluster.url);
+    const urlOf = new Map((await view(cluster.url)).members.map((member) => [member.id, member.url]));
+    for (const [index, key] of keys.entries()) {
+      const holder = ring.preferenceList(key, 3)[index % 3]!;
+      const position = ring.position(key);
+      const drop = await nodeHttp(`${urlOf.get(holder)}/internal/drop`, {
+        method: 'POST',
+        body: JSON.stringify({ ranges: [[position, position + 1]] }),
+      });
+      assert.deepEqual(drop.json(), { dropped: 1 });
+    }
+    const added = await http(`${cluster.url}/add_server`, { method: 'POST' });
+    assert.equal(added.status, 200, added.text);
+    const newcomer = (added.json() as { id: string }).id;
+    const grown = await ringOf(cluster.url);
+    const newcomerUrl = (await view(cluster.url)).members.find((member) => member.id === newcomer)!.url;
+    const placed = keys.filter((key) => grown.preferenceList(key, 3).includes(newcomer));
+    assert.ok(placed.length > 100, `only ${placed.length} keys moved to the new node`);
+    const missing: string[] = [];
+    for (const key of placed) {
+      const answer = await nodeHttp(`${newcomerUrl}/internal/kv/${key}`);
+      if (answer.status !== 200 || answer.text !== `v-${key}`) missing.push(`${key}: ${answer.status}`);
+    }
+    assert.deepEqual(missing, [], `${missing.length} of ${placed.length} keys missing on the new node`);
+    assert.ok(
+      cluster.logs.some(
+        (entry) => entry.msg === 'move: copies differ from other old holders; they send theirs too',
+      ),
+      'the check found the copies that differed',
+    );
+  } finally {
+    await stopProcess(cluster);
+  }
+});
+
+async function ringOf(base: string): Promise<HashRing> {
+  const answer = (await http(`${base}/cluster`)).json() as {
+    placement: PlacementSettings;
+    members: { id: string; weight: number }[];
+  };
+  const { placement } = answer;
+  return new HashRing(
+    answer.members.map(({ id, weight }) => ({ id, weight })),
+    placement.kind === 'partitions' ? { partitions: placement.partitions } : { vnodes: placement.vnodes },
+  );
+}
