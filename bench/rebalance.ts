@@ -16,6 +16,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { request } from 'undici';
 import { type LoadSample, type LoadTick, newHistogram, runLoad } from '../src/bench/load-generator.js';
 import { portIsFree } from '../src/distributor/local-nodes.js';
+import { ringOf } from '../src/distributor/membership.js';
 import { RECORDS_CONTENT_TYPE } from '../src/node/protocol.js';
 import { HashRing, type PlacementSettings } from '../src/ring/hash-ring.js';
 import { CLUSTER_SECRET_HEADER } from '../src/security/secrets.js';
@@ -50,15 +51,11 @@ function preloadRing(base: number): HashRing {
 /** The ring the distributor routes by, rebuilt from GET /cluster (its members, their weights, its placement). */
 async function clusterRing(url: string): Promise<HashRing> {
   const answer = await request(`${url}/cluster`);
-  const body = (await answer.body.json()) as {
+  const { members, placement } = (await answer.body.json()) as {
     placement: PlacementSettings;
     members: { id: string; weight: number }[];
   };
-  const { placement } = body;
-  return new HashRing(
-    body.members.map(({ id, weight }) => ({ id, weight })),
-    placement.kind === 'partitions' ? { partitions: placement.partitions } : { vnodes: placement.vnodes },
-  );
+  return ringOf(members, placement);
 }
 
 /** The bench's cluster secret: the preload writes straight into the nodes, which require it. */

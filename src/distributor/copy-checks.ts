@@ -1,4 +1,4 @@
-import type { PositionRange } from '../node/protocol.js';
+import type { DigestAnswer, PositionRange } from '../node/protocol.js';
 import type { CopyGroup, MovePlan } from './move-plan.js';
 
 /**
@@ -9,6 +9,9 @@ import type { CopyGroup, MovePlan } from './move-plan.js';
 const RANGES_PER_REQUEST = 400;
 const NODES_AT_ONCE = 2;
 
+/** Asks node `id` for its digests of `ranges`, in their order. */
+type DigestRanges = (id: string, ranges: readonly PositionRange[]) => Promise<DigestAnswer['digests']>;
+
 /**
  * A move's checks (see planMove), run while the copy goes on: once a copy group is delivered, its ranges'
  * new holders and verifiers digest them, two nodes at a time, so checking overlaps copying instead of
@@ -18,10 +21,8 @@ const NODES_AT_ONCE = 2;
  */
 export class CopyChecks {
   readonly #plan: MovePlan;
-  readonly #digest: (
-    id: string,
-    ranges: readonly PositionRange[],
-  ) => Promise<readonly (readonly [number, string])[]>;
+  readonly #digest: DigestRanges;
+  /** A check's index by the start of its range. */
   readonly #checkAt = new Map<number, number>();
   /** Per node, the checks whose ranges it has yet to digest. */
   readonly #pending = new Map<string, number[]>();
@@ -31,10 +32,7 @@ export class CopyChecks {
   #failure: unknown;
 
   /** `digest` asks a node for its digests of ranges (retrying as the move retries). */
-  constructor(
-    plan: MovePlan,
-    digest: (id: string, ranges: readonly PositionRange[]) => Promise<readonly (readonly [number, string])[]>,
-  ) {
+  constructor(plan: MovePlan, digest: DigestRanges) {
     this.#plan = plan;
     this.#digest = digest;
     for (const [index, check] of plan.checks.entries()) this.#checkAt.set(check.range.from, index);

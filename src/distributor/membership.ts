@@ -48,7 +48,11 @@ export interface Membership {
   readonly move: PendingMove | null;
 }
 
-export function ringOf(members: readonly Member[], placement: PlacementSettings): HashRing {
+/** The ring of these members (only their ids and weights count) under these placement settings. */
+export function ringOf(
+  members: readonly Pick<Member, 'id' | 'weight'>[],
+  placement: PlacementSettings,
+): HashRing {
   const options =
     placement.kind === 'partitions' ? { partitions: placement.partitions } : { vnodes: placement.vnodes };
   return new HashRing(

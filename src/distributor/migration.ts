@@ -174,7 +174,10 @@ export async function runMove(options: RunMoveOptions): Promise<MoveSummary> {
     const checks = new CopyChecks(plan, (id, ranges) =>
       untilDone(() => client(id).digest(ranges), signal, failed(`checking copies on ${id}`)),
     );
-    await copyAll(plan.copies, (group) => checks.delivered(group));
+    await copyAll(plan.copies, (group) => {
+      rangesMoved += group.ranges.length;
+      checks.delivered(group);
+    });
     phase = 'checking';
     report();
     const mends = await checks.finish();
@@ -191,7 +194,7 @@ export async function runMove(options: RunMoveOptions): Promise<MoveSummary> {
     copySeconds = (performance.now() - started) / 1000;
   }
 
-  /** Runs copy groups, two at a time; `onDelivered` (the move's own groups, not mends) hears of each. */
+  /** Runs copy groups, two at a time; `onDelivered` hears of each once it is in place. */
   async function copyAll(
     groups: readonly CopyGroup[],
     onDelivered?: (group: CopyGroup) => void,
@@ -205,10 +208,7 @@ export async function runMove(options: RunMoveOptions): Promise<MoveSummary> {
           signal,
           failed(`copying from ${current.source}`),
         );
-        if (onDelivered !== undefined) {
-          rangesMoved += current.ranges.length;
-          onDelivered(current);
-        }
+        onDelivered?.(current);
         report();
       }
     };

@@ -6,7 +6,8 @@ import assert from 'node:assert/strict';
 import { after, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Model, preload, runClients, verifyAll } from '../../src/bench/model-clients.js';
-import { HashRing, type PlacementSettings } from '../../src/ring/hash-ring.js';
+import { ringOf } from '../../src/distributor/membership.js';
+import type { HashRing, PlacementSettings } from '../../src/ring/hash-ring.js';
 import { http } from '../helpers/http.js';
 import { clusterSecretOf, type RunningProcess, startCluster, stopProcess } from '../helpers/processes.js';
 import { temporaryDirectory } from '../helpers/temporary.js';
@@ -125,7 +126,7 @@ test('a key its source missed reaches the new node from another old holder (the 
     // Each key loses its copy on one of its three holders, a different one from key to key, as if that
     // replica had missed the write: two copies are left, W of them. A move that copied each range from a
     // single old holder would leave about a third of these keys off the new node.
-    const ring = await ringOf(cluster.url);
+    const ring = await clusterRing(cluster.url);
     const urlOf = new Map((await view(cluster.url)).members.map((member) => [member.id, member.url]));
     for (const [index, key] of keys.entries()) {
       const holder = ring.preferenceList(key, 3)[index % 3]!;
@@ -139,7 +140,7 @@ test('a key its source missed reaches the new node from another old holder (the 
     const added = await http(`${cluster.url}/add_server`, { method: 'POST' });
     assert.equal(added.status, 200, added.text);
     const newcomer = (added.json() as { id: string }).id;
-    const grown = await ringOf(cluster.url);
+    const grown = await clusterRing(cluster.url);
     const newcomerUrl = (await view(cluster.url)).members.find((member) => member.id === newcomer)!.url;
     const placed = keys.filter((key) => grown.preferenceList(key, 3).includes(newcomer));
     assert.ok(placed.length > 100, `only ${placed.length} keys moved to the new node`);
@@ -160,14 +161,10 @@ test('a key its source missed reaches the new node from another old holder (the 
   }
 });
 
-async function ringOf(base: string): Promise<HashRing> {
-  const answer = (await http(`${base}/cluster`)).json() as {
+async function clusterRing(base: string): Promise<HashRing> {
+  const { members, placement } = (await http(`${base}/cluster`)).json() as {
     placement: PlacementSettings;
     members: { id: string; weight: number }[];
   };
-  const { placement } = answer;
-  return new HashRing(
-    answer.members.map(({ id, weight }) => ({ id, weight })),
-    placement.kind === 'partitions' ? { partitions: placement.partitions } : { vnodes: placement.vnodes },
-  );
+  return ringOf(members, placement);
 }
