@@ -177,11 +177,16 @@ export function nextSnapshotDelayMs(intervalMs: number, lastDurationMs: number):
   return Math.max(intervalMs, 9 * lastDurationMs);
 }
 
+/** How often a periodic snapshot that is waiting (see `deferWhile`) looks again. */
+const DEFER_CHECK_MS = 1000;
+
 export class SnapshotScheduler {
   readonly #engine: StorageEngine;
   readonly #write: () => Promise<SnapshotResult>;
   readonly #onWritten: (result: SnapshotResult) => void;
   readonly #onError: (error: unknown) => void;
+  readonly #deferWhile: () => boolean;
+  readonly #deferMaxMs: number;
   #timer: NodeJS.Timeout | undefined;
   #writtenAtChange = -1;
   #running: Promise<void> | undefined;
@@ -194,11 +199,20 @@ export class SnapshotScheduler {
     readonly write: () => Promise<SnapshotResult>;
     readonly onWritten: (result: SnapshotResult) => void;
     readonly onError: (error: unknown) => void;
+    /**
+     * A periodic snapshot due while this answers true waits (looking again every second), up to `deferMaxMs`
+     * past its time: while a move streams records in or out, an export would be stale at once and takes CPU
+     * the move and the clients need. flush() never waits.
+     */
+    readonly deferWhile?: () => boolean;
+    readonly deferMaxMs?: number;
   }) {
     this.#engine = options.engine;
     this.#write = options.write;
     this.#onWritten = options.onWritten;
     this.#onError = options.onError;
+    this.#deferWhile = options.deferWhile ?? (() => false);
+    this.#deferMaxMs = options.deferMaxMs ?? 60_000;
   }
 
   /**
@@ -209,13 +223,20 @@ export class SnapshotScheduler {
   start(intervalMs: number, writtenAtChange: number): void {
     this.#writtenAtChange = writtenAtChange;
     if (intervalMs <= 0) return;
-    const next = (delayMs: number) => {
+    const next = (delayMs: number, dueAt: number) => {
       this.#timer = setTimeout(async () => {
+        if (this.#stopped) return;
+        if (this.#deferWhile() && performance.now() - dueAt < this.#deferMaxMs) {
+          next(DEFER_CHECK_MS, dueAt);
+          return;
+        }
         await this.flush();
-        if (!this.#stopped) next(nextSnapshotDelayMs(intervalMs, this.#lastDurationMs));
+        const delay = nextSnapshotDelayMs(intervalMs, this.#lastDurationMs);
+        if (!this.#stopped) next(delay, performance.now() + delay);
       }, delayMs).unref();
     };
-    next(Math.random() * intervalMs);
+    const first = Math.random() * intervalMs;
+    next(first, performance.now() + first);
   }
 
   stop(): void {

@@ -149,7 +149,7 @@ test('a snapshot written by a low-priority child process beside the writing engi
 });
 
 /** A scheduler over a filled memory engine, writing to a fresh path and recording each snapshot's key count. */
-async function recordingScheduler() {
+async function recordingScheduler(defer: { deferWhile?: () => boolean; deferMaxMs?: number } = {}) {
   const path = nextPath();
   const engine = await filled();
   const written: number[] = [];
@@ -158,9 +158,36 @@ async function recordingScheduler() {
     write: () => writeSnapshot(engine, path),
     onWritten: (r) => written.push(r.keys),
     onError: (error) => assert.fail(String(error)),
+    ...defer,
   });
   return { path, engine, written, scheduler };
 }
+
+test('a periodic snapshot waits while the node is busy with a move, and comes once it is not', async () => {
+  let busy = true;
+  const { written, scheduler } = await recordingScheduler({ deferWhile: () => busy });
+  scheduler.start(20, -1);
+  try {
+    await sleep(600);
+    assert.deepEqual(written, [], 'no snapshot while busy');
+    busy = false;
+    for (let waited = 0; waited < 3000 && written.length === 0; waited += 50) await sleep(50);
+    assert.deepEqual(written, [5], 'written once no longer busy');
+  } finally {
+    scheduler.stop();
+  }
+});
+
+test('a snapshot waits for a busy node at most deferMaxMs past its time', async () => {
+  const { written, scheduler } = await recordingScheduler({ deferWhile: () => true, deferMaxMs: 300 });
+  scheduler.start(20, -1);
+  try {
+    for (let waited = 0; waited < 4000 && written.length === 0; waited += 50) await sleep(50);
+    assert.deepEqual(written, [5], 'written although always busy');
+  } finally {
+    scheduler.stop();
+  }
+});
 
 test('the scheduler writes only when something changed since the last snapshot', async () => {
   const { path, engine, written, scheduler } = await recordingScheduler();
