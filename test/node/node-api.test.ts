@@ -369,3 +369,47 @@ test('POST /shutdown stops the node after answering, with a final snapshot of it
     b: '2',
   });
 });
+
+test('a node taking the batches of a move postpones its periodic snapshot until they stop', {
+  timeout: 30_000,
+}, async () => {
+  const node = await buildNode({
+    id: 'busy-snapshots',
+    port: 0,
+    dataDir: directory.path,
+    engine: 'memory',
+    snapshotIntervalSeconds: 1,
+    logger: pino({ level: 'silent' }),
+  });
+  const base = `http://127.0.0.1:${(await node.listen()).port}`;
+  const snapshot = `${directory.path}/busy-snapshots.json`;
+  const written = () =>
+    readFile(snapshot, 'utf8').then(
+      () => true,
+      () => false,
+    );
+  try {
+    // Four seconds of batches, one every 300 ms: every snapshot that falls due meanwhile waits.
+    for (let round = 0; round < 13; round++) {
+      const answer = await http(`${base}/internal/batch`, {
+        method: 'POST',
+        body: encodeRecordFrames([
+          { key: Buffer.from(`moved-${round}`), version: version(round), value: Buffer.from('v') },
+        ]),
+        headers: { 'content-type': RECORDS_CONTENT_TYPE },
+      });
+      assert.deepEqual(answer.json(), { applied: 1, stale: 0 });
+      await new Promise((resolve) => setTimeout(resolve, 300));
+    }
+    assert.equal(await written(), false, 'no snapshot while batches kept coming');
+    let appeared = false;
+    for (let waited = 0; waited < 8000 && !appeared; waited += 100) {
+      appeared = await written();
+      if (!appeared) await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    assert.ok(appeared, 'the snapshot came once the batches stopped');
+    assert.equal(Object.keys(JSON.parse(await readFile(snapshot, 'utf8'))).length, 13);
+  } finally {
+    await node.shutdown('test over');
+  }
+});
