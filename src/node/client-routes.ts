@@ -18,6 +18,7 @@ import { recordJsonValue } from '../storage/json-value.js';
 import type { StoredRecord } from '../storage/record.js';
 import type { HybridLogicalClock } from '../version/hlc.js';
 import type { ClusterGuard } from './cluster-guard.js';
+import type { BulkTraffic } from './internal-routes.js';
 import type { ResolvedNodeOptions } from './node-options.js';
 import { VERSION_HEADER } from './protocol.js';
 
@@ -28,6 +29,7 @@ export interface NodeContext {
   readonly clock: HybridLogicalClock;
   readonly logger: Logger;
   readonly guard: ClusterGuard;
+  readonly bulk: BulkTraffic;
 }
 
 function liveRecord(

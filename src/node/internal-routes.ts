@@ -38,6 +38,36 @@ import {
 } from './protocol.js';
 import { pushRanges } from './push.js';
 
+/** A node that took a batch of records this recently is still in a move (or a hint or repair delivery). */
+const BULK_QUIET_MS = 3000;
+
+/**
+ * Whether records are streaming through this node in bulk: a push of its ranges out, or batches in (a move's
+ * copy, hints, a repair). The node's periodic snapshots wait while they do.
+ */
+export class BulkTraffic {
+  #pushes = 0;
+  #lastBatchMs = Number.NEGATIVE_INFINITY;
+
+  batchArrived(): void {
+    this.#lastBatchMs = performance.now();
+  }
+
+  /** Counts `push` as streaming until it settles; answers it unchanged. */
+  async pushing(push: Promise<void>): Promise<void> {
+    this.#pushes++;
+    try {
+      await push;
+    } finally {
+      this.#pushes--;
+    }
+  }
+
+  get busy(): boolean {
+    return this.#pushes > 0 || performance.now() - this.#lastBatchMs < BULK_QUIET_MS;
+  }
+}
+
 const SCAN_BATCH_DEFAULT = 1000;
 const SCAN_BATCH_MAX = 10_000;
 
@@ -324,7 +354,8 @@ async function digest(
   for (const [index, { from, to }] of ranges.entries()) {
     const { count, hash } = context.engine.digestRange(from, to);
     digests.push([count, hash]);
-    // 50 ranges of a million-key cluster are about 3 ms: clients' requests go in between.
+    // Clients' requests go in between: 50 ranges are about 3.6 ms with a million keys in the cluster (12 µs a
+    // range and 4 µs a record, measured; about 15 records a range).
     if (index % 50 === 49) await new Promise((resolve) => setImmediate(resolve));
   }
   sendJson(response, 200, { digests } satisfies DigestAnswer);
@@ -425,6 +456,7 @@ export async function internalRoute(
       return multi(context, request, response);
     case 'batch':
       expect('POST');
+      context.bulk.batchArrived();
       return batch(context, request, response);
     case 'scan':
       if (request.method !== 'POST') expect('GET');
@@ -434,7 +466,7 @@ export async function internalRoute(
       return digest(context, request, response);
     case 'push':
       expect('POST');
-      return push(context, request, response);
+      return context.bulk.pushing(push(context, request, response));
     case 'count': {
       expect('POST');
       const ranges = await rangesBody(context, request);

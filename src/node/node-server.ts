@@ -19,12 +19,9 @@ import {
 import { HybridLogicalClock } from '../version/hlc.js';
 import { type NodeContext, originalDelete, originalGet, originalPut, restRoute } from './client-routes.js';
 import { ClusterGuard } from './cluster-guard.js';
-import { internalRoute } from './internal-routes.js';
+import { BulkTraffic, internalRoute } from './internal-routes.js';
 import { NodeMetrics } from './node-metrics.js';
 import { type ResolvedNodeOptions, resolveNodeOptions, type StorageNodeOptions } from './node-options.js';
-
-/** A node that took a batch of records this recently is still in a move (or a hint or repair delivery). */
-const BULK_QUIET_MS = 3000;
 
 export interface BuildNodeOptions extends StorageNodeOptions {
   readonly logger?: Logger;
@@ -85,7 +82,7 @@ export async function buildNode(input: BuildNodeOptions = {}): Promise<StorageNo
     physicalNowMs,
     maxDriftMs: options.maxClockDriftMs,
   });
-  const context: NodeContext = { options, engine, clock, logger, guard };
+  const context: NodeContext = { options, engine, clock, logger, guard, bulk: new BulkTraffic() };
   const metrics = new NodeMetrics(options.id, engine);
 
   const snapshotPath = join(options.dataDir, `${options.id}.json`);
@@ -95,11 +92,9 @@ export async function buildNode(input: BuildNodeOptions = {}): Promise<StorageNo
     const result = await importSnapshot(engine, snapshotPath, () => clock.now(), options);
     logger.info({ ...result, path: snapshotPath }, 'imported snapshot into an empty engine');
   }
-  // Moves stream records through here (a source's push, a target's batches): snapshots wait for a pause.
-  const bulk = { pushes: 0, lastBatchMs: Number.NEGATIVE_INFINITY };
   const snapshots = new SnapshotScheduler({
     engine,
-    deferWhile: () => bulk.pushes > 0 || performance.now() - bulk.lastBatchMs < BULK_QUIET_MS,
+    deferWhile: () => context.bulk.busy,
     write: () =>
       engine.kind === 'lmdb'
         ? writeSnapshotInChild(join(options.dataDir, `${options.id}.lmdb`), snapshotPath)
@@ -162,16 +157,8 @@ export async function buildNode(input: BuildNodeOptions = {}): Promise<StorageNo
         return;
     }
     if (pathname.startsWith('/kv/')) return restRoute(context, request, response, pathname.slice(4));
-    if (pathname.startsWith('/internal/')) {
-      const pending = internalRoute(context, request, response, pathname, query, stopping);
-      if (pathname === '/internal/batch') bulk.lastBatchMs = performance.now();
-      if (pathname === '/internal/push') {
-        bulk.pushes++;
-        const ended = () => void bulk.pushes--;
-        pending.then(ended, ended);
-      }
-      return pending;
-    }
+    if (pathname.startsWith('/internal/'))
+      return internalRoute(context, request, response, pathname, query, stopping);
     throw routeNotFound(pathname);
   };
 

@@ -8,7 +8,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { Model, preload, runClients, verifyAll } from '../../src/bench/model-clients.js';
 import { ringOf } from '../../src/distributor/membership.js';
 import type { HashRing, PlacementSettings } from '../../src/ring/hash-ring.js';
-import { http } from '../helpers/http.js';
+import { http, httpWithSecret } from '../helpers/http.js';
 import { clusterSecretOf, type RunningProcess, startCluster, stopProcess } from '../helpers/processes.js';
 import { temporaryDirectory } from '../helpers/temporary.js';
 
@@ -111,9 +111,7 @@ test('a key its source missed reaches the new node from another old holder (the 
   const dataDir = `${directory.path}/checked`;
   const cluster = await startCluster(dataDir);
   try {
-    const secret = await clusterSecretOf(dataDir);
-    const nodeHttp = (url: string, options: Parameters<typeof http>[1] = {}) =>
-      http(url, { ...options, headers: { ...options.headers, 'x-ringkv-cluster-secret': secret } });
+    const nodeHttp = httpWithSecret(await clusterSecretOf(dataDir));
     const keys = Array.from({ length: 600 }, (_, index) => `checked-${index}`);
     for (let start = 0; start < keys.length; start += 50) {
       await Promise.all(

@@ -9,7 +9,7 @@ import { Model, preload, runClients, verifyAll } from '../../src/bench/model-cli
 import { HashRing } from '../../src/ring/hash-ring.js';
 import { RecordFrameDecoder } from '../../src/storage/record.js';
 import { runCli } from '../helpers/cli.js';
-import { http } from '../helpers/http.js';
+import { http, httpWithSecret } from '../helpers/http.js';
 import {
   freePortRange,
   type RunningProcess,
@@ -46,9 +46,7 @@ async function startNode(index: number): Promise<RunningProcess> {
 const SECRET = `replication-test-${process.pid}-${Date.now()}`;
 
 /** A request straight to a node, with the cluster secret. */
-function nodeHttp(url: string, options: Parameters<typeof http>[1] = {}) {
-  return http(url, { ...options, headers: { ...options.headers, 'x-ringkv-cluster-secret': SECRET } });
-}
+const nodeHttp = httpWithSecret(SECRET);
 
 async function startDistributor(port: number, name: string): Promise<RunningProcess> {
   const urls = Array.from({ length: NODES }, (_, index) => [
