@@ -14,17 +14,20 @@ type DigestRanges = (id: string, ranges: readonly PositionRange[]) => Promise<Di
 
 /**
  * A move's checks (see planMove), run while the copy goes on: once a copy group is delivered, its ranges'
- * new holders and verifiers digest them, two nodes at a time, so checking overlaps copying instead of
- * following it. finish() waits for the last digests and answers the copies the differences call for: from
- * each verifier whose digest of a range differs from a new holder's, that range, grouped per verifier and
- * target. Empty when every replica is in step.
+ * verifiers digest them, two nodes at a time, so checking overlaps copying instead of following it, and each
+ * digest is compared with the source's digest of what it sent (hashed as it streamed: the new holders need
+ * not read the range again). finish() waits for the last digests and answers the copies the differences call
+ * for: from each verifier whose digest of a range differs from the source's, that range to the range's new
+ * holders, grouped per verifier and targets. Empty when every replica is in step.
  */
 export class CopyChecks {
   readonly #plan: MovePlan;
   readonly #digest: DigestRanges;
   /** A check's index by the start of its range. */
   readonly #checkAt = new Map<number, number>();
-  /** Per node, the checks whose ranges it has yet to digest. */
+  /** Per check, the source's digest of what it sent. */
+  readonly #sent = new Map<number, string>();
+  /** Per verifier, the checks whose ranges it has yet to digest. */
   readonly #pending = new Map<string, number[]>();
   readonly #busy = new Set<string>();
   readonly #digests = new Map<string, Map<number, string>>();
@@ -38,13 +41,14 @@ export class CopyChecks {
     for (const [index, check] of plan.checks.entries()) this.#checkAt.set(check.range.from, index);
   }
 
-  /** The group's ranges are in place on its targets: their checks may run. */
-  delivered(group: CopyGroup): void {
-    for (const range of group.ranges) {
+  /** The group's ranges are in place on its targets, `digests` (in the group's order) what they sent. */
+  delivered(group: CopyGroup, digests: DigestAnswer['digests']): void {
+    for (const [offset, range] of group.ranges.entries()) {
       const index = this.#checkAt.get(range.from);
       if (index === undefined) continue;
-      const { verifiers, targets } = this.#plan.checks[index]!;
-      for (const id of [...verifiers, ...targets]) {
+      const [count, hash] = digests[offset]!;
+      this.#sent.set(index, `${count} ${hash}`);
+      for (const id of this.#plan.checks[index]!.verifiers) {
         const list = this.#pending.get(id);
         if (list === undefined) this.#pending.set(id, [index]);
         else list.push(index);
@@ -64,15 +68,14 @@ export class CopyChecks {
     }
     const mends = new Map<string, CopyGroup & { ranges: PositionRange[] }>();
     for (const [index, { range, verifiers, targets }] of this.#plan.checks.entries()) {
+      const sent = this.#sent.get(index);
       for (const verifier of verifiers) {
         const theirs = this.#digests.get(verifier)?.get(index);
-        for (const target of targets) {
-          if (theirs !== undefined && this.#digests.get(target)?.get(index) === theirs) continue;
-          const key = `${verifier}\n${target}`;
-          const group = mends.get(key);
-          if (group === undefined) mends.set(key, { source: verifier, targets: [target], ranges: [range] });
-          else group.ranges.push(range);
-        }
+        if (theirs !== undefined && theirs === sent) continue;
+        const key = `${verifier}\n${targets.join('\n')}`;
+        const group = mends.get(key);
+        if (group === undefined) mends.set(key, { source: verifier, targets, ranges: [range] });
+        else group.ranges.push(range);
       }
     }
     return [...mends.values()];

@@ -1,5 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from 'pino';
+import type { PushResult } from '../node/push.js';
 import type { HashRing } from '../ring/hash-ring.js';
 import { CopyChecks } from './copy-checks.js';
 import { type CopyGroup, planMove } from './move-plan.js';
@@ -18,6 +19,8 @@ export interface MoveProgress {
   readonly bytesMoved: number;
   readonly keysPerSecond: number;
   readonly etaSeconds: number | null;
+  /** The speed pushes starting now may take: the limit, slowed while clients' requests are slow. */
+  readonly keysPerSecondAllowed: number;
   readonly startedAt: string;
   readonly lastError: string | null;
 }
@@ -49,9 +52,19 @@ export interface RunMoveOptions {
   readonly copy: boolean;
   /** The copy's speed limit for the whole move, shared by its concurrent streams. */
   readonly keysPerSecond: number;
+  /** The share of that limit a push starting now may take, in (0, 1] (the MovePacer's); default 1. */
+  readonly pace?: () => number;
 }
 
-const GROUPS_AT_ONCE = 2;
+/**
+ * Ranges in one push at full pace (fewer as the pace slows, at least PUSH_RANGES_MIN, so a slow push soon
+ * makes way for one at the new pace). A source's share goes as many pushes, so the sources' streams stay
+ * even to the end of the copy and the checks of each push run while the rest is still copying.
+ */
+const PUSH_RANGES = 250;
+const PUSH_RANGES_MIN = 16;
+/** Pushes at once, at most one per source node. */
+const STREAMS_MAX = 8;
 const RETRY_MIN_MS = 250;
 const RETRY_MAX_MS = 5000;
 const DROP_ATTEMPTS = 5;
@@ -79,7 +92,7 @@ async function untilDone<T>(
 
 /**
  * Carries out a move: has one old holder of each range whose owners change push it straight to the new
- * holders (node to node, in bounded batches), compares the new holders' digests of each range with those of
+ * holders (node to node, in bounded batches), compares the digest of what it sent of each range with those of
  * N - W more old holders and has any that differ push theirs too (see planMove), switches the ring, then has
  * the old owners that remain members drop what they gave up. Copies carry versions, so a retried or
  * overlapping copy never overwrites a newer write. A failed push is retried from its start.
@@ -121,6 +134,7 @@ export async function runMove(options: RunMoveOptions): Promise<MoveSummary> {
       bytesMoved,
       keysPerSecond: Math.round(keysPerSecond),
       etaSeconds: phase !== 'copying' ? null : keysPerSecond > 0 ? Math.ceil(keysToGo / keysPerSecond) : null,
+      keysPerSecondAllowed: Math.round(options.keysPerSecond * (options.pace?.() ?? 1)),
       startedAt,
       lastError,
     };
@@ -162,21 +176,24 @@ export async function runMove(options: RunMoveOptions): Promise<MoveSummary> {
   };
 
   async function copyAndSwitch(): Promise<void> {
-    for (const group of plan.copies) {
-      keysTotal += await untilDone(
-        () => client(group.source).count(group.ranges),
-        signal,
-        failed(`counting on ${group.source}`),
-      );
-    }
+    const counts = await Promise.all(
+      plan.copies.map((group) =>
+        untilDone(
+          () => client(group.source).count(group.ranges),
+          signal,
+          failed(`counting on ${group.source}`),
+        ),
+      ),
+    );
+    for (const count of counts) keysTotal += count;
     phase = 'copying';
     report();
     const checks = new CopyChecks(plan, (id, ranges) =>
       untilDone(() => client(id).digest(ranges), signal, failed(`checking copies on ${id}`)),
     );
-    await copyAll(plan.copies, (group) => {
+    await copyAll(plan.copies, (group, digests) => {
       rangesMoved += group.ranges.length;
-      checks.delivered(group);
+      checks.delivered(group, digests);
     });
     phase = 'checking';
     report();
@@ -194,35 +211,74 @@ export async function runMove(options: RunMoveOptions): Promise<MoveSummary> {
     copySeconds = (performance.now() - started) / 1000;
   }
 
-  /** Runs copy groups, two at a time; `onDelivered` hears of each once it is in place. */
+  /**
+   * Runs copy groups as pushes of up to PUSH_RANGES ranges, one at a time per source and up to STREAMS_MAX
+   * at once, the source with the most ranges left going first. Each push takes an even share, among the
+   * sources with work left, of the speed limit times the pace at its start. `onDelivered` hears of each push
+   * once it is in place, with what it sent.
+   */
   async function copyAll(
     groups: readonly CopyGroup[],
-    onDelivered?: (group: CopyGroup) => void,
+    onDelivered?: (group: CopyGroup, digests: PushResult['digests']) => void,
   ): Promise<void> {
-    const queue = [...groups];
+    const left = new Map<string, { groups: CopyGroup[]; ranges: number }>();
+    for (const group of groups) {
+      const entry = left.get(group.source);
+      if (entry === undefined) left.set(group.source, { groups: [group], ranges: group.ranges.length });
+      else {
+        entry.groups.push(group);
+        entry.ranges += group.ranges.length;
+      }
+    }
+    const busy = new Set<string>();
+    const next = (count: number): CopyGroup | undefined => {
+      let best: { groups: CopyGroup[]; ranges: number } | undefined;
+      for (const [source, entry] of left)
+        if (!busy.has(source) && entry.ranges > 0 && entry.ranges > (best?.ranges ?? 0)) best = entry;
+      if (best === undefined) return undefined;
+      const group = best.groups[0]!;
+      const push = { ...group, ranges: group.ranges.slice(0, count) };
+      if (push.ranges.length === group.ranges.length) best.groups.shift();
+      else best.groups[0] = { ...group, ranges: group.ranges.slice(count) };
+      best.ranges -= push.ranges.length;
+      return push;
+    };
     const worker = async () => {
-      for (let group = queue.shift(); group !== undefined; group = queue.shift()) {
-        const current = group;
-        await untilDone(
-          () => copyGroup(current, client, movedByGroup, options.keysPerSecond / GROUPS_AT_ONCE),
-          signal,
-          failed(`copying from ${current.source}`),
-        );
-        onDelivered?.(current);
+      for (;;) {
+        const pace = Math.min(1, Math.max(0, options.pace?.() ?? 1));
+        const push = next(Math.max(PUSH_RANGES_MIN, Math.round(PUSH_RANGES * pace)));
+        if (push === undefined) return;
+        busy.add(push.source);
+        let sources = 0;
+        for (const [source, entry] of left) if (entry.ranges > 0 || busy.has(source)) sources++;
+        const share = Math.max(1, (options.keysPerSecond * pace) / Math.min(STREAMS_MAX, sources));
+        try {
+          const digests = await untilDone(
+            () => copyGroup(push, client, movedByGroup, share),
+            signal,
+            failed(`copying from ${push.source}`),
+          );
+          onDelivered?.(push, digests);
+        } finally {
+          busy.delete(push.source);
+        }
         report();
       }
     };
-    await Promise.all(Array.from({ length: GROUPS_AT_ONCE }, worker));
+    await Promise.all(Array.from({ length: Math.min(STREAMS_MAX, left.size) }, worker));
   }
 }
 
-/** Has the group's source push its ranges straight to the targets; the data does not pass through here. */
+/**
+ * Has the group's source push its ranges straight to the targets (the data does not pass through here);
+ * answers the digests of what each range sent.
+ */
 async function copyGroup(
   group: CopyGroup,
   client: (id: string) => NodeClient,
   movedByGroup: Map<CopyGroup, { keys: number; bytes: number }>,
   keysPerSecond: number,
-): Promise<void> {
+): Promise<PushResult['digests']> {
   const moved = { keys: 0, bytes: 0 };
   movedByGroup.set(group, moved);
   const targets = group.targets.map((id) => client(id).url);
@@ -232,4 +288,5 @@ async function copyGroup(
   });
   moved.keys = total.keys;
   moved.bytes = total.bytes;
+  return total.digests;
 }

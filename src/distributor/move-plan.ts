@@ -35,7 +35,7 @@ export interface MovePlan {
  * not count), so any N - W + 1 of them include one with the newest acknowledged state. Every range whose
  * preference list changes is therefore copied to each node that newly holds it from one of its old holders
  * (the source), and then checked against N - W others (the verifiers): where a verifier's digest of the
- * range differs from the new holder's, the verifier sends it its copy too (runMove). The new holder so ends
+ * range differs from the digest of what the source sent, the verifier sends its copy too (runMove). The new holder so ends
  * with the newest of N - W + 1 holders, as if all had sent it the range, while in the usual case (every
  * replica in step) each record travels once and the others are only read and hashed. Versions make repeats
  * and overlaps harmless. Sources and verifiers rotate from range to range to share the work, and copies are

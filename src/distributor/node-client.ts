@@ -20,7 +20,7 @@ import {
   RECORDS_CONTENT_TYPE,
   type WriteAnswer,
 } from '../node/protocol.js';
-import type { PushProgress } from '../node/push.js';
+import type { PushProgress, PushResult } from '../node/push.js';
 import { CLUSTER_SECRET_HEADER } from '../security/secrets.js';
 import { encodeRecordFrames, RecordFrameDecoder, type StoredRecord } from '../storage/record.js';
 import type { Version } from '../version/version.js';
@@ -368,14 +368,15 @@ export class NodeClient {
 
   /**
    * Has the node push every record of `ranges` straight to `targets` (node base urls), hearing the running
-   * totals as batches land. Resolves with the totals; throws the node's error if the push fails midway.
+   * totals as batches land. Resolves with the totals and the digests of what each range sent; throws the
+   * node's error if the push fails midway.
    */
   async push(
     ranges: readonly PositionRange[],
     targets: readonly string[],
     keysPerSecond: number,
     onProgress: (progress: PushProgress) => void,
-  ): Promise<PushProgress> {
+  ): Promise<PushResult> {
     if (!this.available) throw this.#failure('RINGKV_ERR_NODE_UNAVAILABLE', 'marked down by health checks');
     let answer: Awaited<ReturnType<Pool['request']>>;
     try {
@@ -404,13 +405,18 @@ export class NodeClient {
         for (let newline = pending.indexOf('\n'); newline !== -1; newline = pending.indexOf('\n')) {
           const line = JSON.parse(pending.slice(0, newline)) as PushProgress & {
             done?: true;
+            digests?: PushResult['digests'];
             error?: string;
             code?: string;
           };
           pending = pending.slice(newline + 1);
           if (line.error !== undefined)
             throw this.#refusal({ status: 500, headers: {}, body: Buffer.from(JSON.stringify(line)) });
-          if (line.done) return { keys: line.keys, bytes: line.bytes };
+          if (line.done) {
+            if (!Array.isArray(line.digests) || line.digests.length !== ranges.length)
+              throw this.#failure('RINGKV_ERR_NODE_ERROR', 'the push answered no digest for each range');
+            return { keys: line.keys, bytes: line.bytes, digests: line.digests };
+          }
           onProgress(line);
         }
       }

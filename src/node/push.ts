@@ -3,12 +3,18 @@ import { Pool } from 'undici';
 import { RingKvError } from '../errors.js';
 import { CLUSTER_SECRET_HEADER } from '../security/secrets.js';
 import type { PositionRange, StorageEngine } from '../storage/engine.js';
-import { RECORDS_CONTENT_TYPE } from './protocol.js';
+import { RangeDigest } from '../storage/range-digest.js';
+import { type DigestAnswer, RECORDS_CONTENT_TYPE } from './protocol.js';
 
 export interface PushProgress {
   readonly keys: number;
   /** Bytes of record frames delivered (keys, bodies and frame headers). */
   readonly bytes: number;
+}
+
+export interface PushResult extends PushProgress {
+  /** Per range, in order, the digest of the records sent (as /internal/digest answers it). */
+  readonly digests: DigestAnswer['digests'];
 }
 
 const BATCH_RECORDS = 500;
@@ -54,8 +60,9 @@ async function deliver(url: string, pool: Pool, body: Buffer, secret: string | u
  * its event loop serves clients, and checking one is still a short step there (1.6 ms of its event loop,
  * profiled). Two are in flight so the round trips do not idle the stream. At most `keysPerSecond` on
  * average, so the move leaves CPU and disk to the clients. `onBatch` hears the running totals after each
- * delivered batch. Throws RINGKV_ERR_NODE_UNAVAILABLE (naming the target) when a target refuses or cannot
- * be reached.
+ * delivered batch. Answers the totals and each range's digest of what was sent, hashed from the frames as they
+ * go out (a move compares them with other holders' instead of reading the range again on the targets). Throws
+ * RINGKV_ERR_NODE_UNAVAILABLE (naming the target) when a target refuses or cannot be reached.
  */
 export async function pushRanges(
   engine: StorageEngine,
@@ -66,7 +73,7 @@ export async function pushRanges(
   signal: AbortSignal,
   /** The cluster's secret, which the targets require. */
   secret: string | undefined,
-): Promise<PushProgress> {
+): Promise<PushResult> {
   const started = performance.now();
   const pools = targets.map((url) => ({ url, pool: new Pool(url, { connections: WINDOW, pipelining: 1 }) }));
   let keys = 0;
@@ -93,9 +100,12 @@ export async function pushRanges(
     let batch: Buffer[] = [];
     let records = 0;
     let size = 0;
+    const digests: [number, string][] = [];
     for (const { from, to } of ranges) {
+      const digest = new RangeDigest();
       for await (const chunk of engine.scanFrames(from, to, BATCH_RECORDS)) {
         signal.throwIfAborted();
+        digest.addFrames(chunk.frames);
         batch.push(chunk.frames);
         records += chunk.records;
         size += chunk.frames.length;
@@ -106,10 +116,12 @@ export async function pushRanges(
           size = 0;
         }
       }
+      const { count, hash } = digest.finish();
+      digests.push([count, hash]);
     }
     if (records > 0) await send(batch, records);
     await Promise.all(inFlight);
-    return { keys, bytes };
+    return { keys, bytes, digests };
   } finally {
     await Promise.all(pools.map(({ pool }) => pool.close()));
   }
