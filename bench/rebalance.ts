@@ -103,11 +103,15 @@ async function preloadDirect(base: number): Promise<void> {
 /** Polls GET /cluster while a move runs; stop() gives how long each phase of the move was seen. */
 function watchPhases(url: string): { stop(): Promise<string> } {
   const seen: { phase: string; atMs: number }[] = [];
+  const allowed: number[] = [];
   let running = true;
   const polling = (async () => {
     while (running) {
       const answer = await request(`${url}/cluster`);
-      const { move } = (await answer.body.json()) as { move: { phase: string } | null };
+      const { move } = (await answer.body.json()) as {
+        move: { phase: string; keysPerSecondAllowed: number } | null;
+      };
+      if (move?.phase === 'copying') allowed.push(move.keysPerSecondAllowed);
       if (move !== null && seen.at(-1)?.phase !== move.phase)
         seen.push({ phase: move.phase, atMs: performance.now() });
       await sleep(100);
@@ -118,12 +122,16 @@ function watchPhases(url: string): { stop(): Promise<string> } {
       running = false;
       await polling;
       const end = performance.now();
-      return seen
+      const phases = seen
         .map(
           ({ phase, atMs }, index) =>
             `${phase} ${(((seen[index + 1]?.atMs ?? end) - atMs) / 1000).toFixed(1)}`,
         )
         .join(', ');
+      allowed.sort((a, b) => a - b);
+      const at = (share: number) =>
+        (allowed[Math.floor(share * (allowed.length - 1))] ?? 0).toLocaleString('en-US');
+      return `${phases}; paced to (keys/s allowed while copying) min ${at(0)}, median ${at(0.5)}, max ${at(1)}`;
     },
   };
 }

@@ -47,7 +47,7 @@ function formatStatus(view: ClusterView): string {
     const percent = move.keysTotal > 0 ? Math.round((move.keysMoved / move.keysTotal) * 100) : 0;
     lines.push(
       '',
-      `move: ${move.kind === 'add' ? 'adding' : 'removing'} ${move.node}, ${move.phase}: ${move.keysMoved.toLocaleString('en-US')} of ${move.keysTotal.toLocaleString('en-US')} keys (${percent}%), ${Math.round(move.keysPerSecond).toLocaleString('en-US')} keys/s${move.etaSeconds === null ? '' : `, about ${Math.ceil(move.etaSeconds)} s left`}`,
+      `move: ${move.kind === 'add' ? 'adding' : 'removing'} ${move.node}, ${move.phase}: ${move.keysMoved.toLocaleString('en-US')} of ${move.keysTotal.toLocaleString('en-US')} keys (${percent}%), ${Math.round(move.keysPerSecond).toLocaleString('en-US')} keys/s (up to ${move.keysPerSecondAllowed.toLocaleString('en-US')})${move.etaSeconds === null ? '' : `, about ${Math.ceil(move.etaSeconds)} s left`}`,
     );
   }
   return lines.join('\n');

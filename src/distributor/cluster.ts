@@ -13,6 +13,7 @@ import { HintStore } from './hint-store.js';
 import { LocalNodes, portIsFree, removeNodeFiles } from './local-nodes.js';
 import { type Member, type Membership, type PendingMove, ringOf, saveMembership } from './membership.js';
 import { type MoveProgress, type MoveSummary, runMove } from './migration.js';
+import type { MovePacer } from './move-pacer.js';
 import { NodeClient, type NodeClientSettings, type NodeRead } from './node-client.js';
 import { quorum } from './quorum.js';
 import { type RepairProgress, runRepair } from './repair.js';
@@ -37,6 +38,8 @@ export interface ClusterOptions {
   readonly probeTimeoutMs: number;
   /** Speed limit of data moves, keys per second. */
   readonly moveKeysPerSecond: number;
+  /** Slows moves down while clients' requests slow down (move-pacer.ts); without it moves keep to the limit. */
+  readonly movePacer?: MovePacer;
   readonly logger: Logger;
   readonly physicalNowMs: () => number;
   /** Called for every read or write sent to a node for a client (metrics). */
@@ -591,6 +594,13 @@ export class Cluster {
       this.#routing = { epoch: this.#routing.epoch + 1, current: before, next: after };
       await this.#drainBefore(this.#routing.epoch);
     }
+    const pacer = this.#options.movePacer;
+    pacer?.start();
+    if (pacer !== undefined && copying)
+      this.#logger.info(
+        { clientP99TargetMs: pacer.targetMs },
+        'move: paced to keep client requests under the target',
+      );
     const summary = await runMove({
       before,
       after,
@@ -602,6 +612,7 @@ export class Cluster {
       describe: { kind: move.kind, node: move.node },
       copy: copying,
       keysPerSecond: this.#options.moveKeysPerSecond,
+      pace: () => pacer?.factor() ?? 1,
       onProgress: (current) => {
         this.#progress = current;
       },
@@ -617,7 +628,7 @@ export class Cluster {
         this.#shares = after.shares();
         await this.#drainBefore(this.#routing.epoch);
       },
-    });
+    }).finally(() => pacer?.stop());
     if (move.kind === 'remove') await this.#retire(move.node);
     await this.#save({ ...this.#state, move: null });
     this.#progress = undefined;

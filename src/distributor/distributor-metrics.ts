@@ -82,13 +82,18 @@ export class DistributorMetrics {
     this.#clusterGauges(current);
   }
 
-  /** Records a client request once its answer is sent (GuardedServer's onAnswered). */
-  answered(request: IncomingMessage, status: number, durationMs: number): void {
+  /**
+   * Records a client request once its answer is sent (GuardedServer's onAnswered). True if it was key-value
+   * traffic, the requests whose latency clients feel.
+   */
+  answered(request: IncomingMessage, status: number, durationMs: number): boolean {
     const route = distributorRoute(pathOf(request));
-    if (route === '/events') return; // a stream's lifetime is not a latency
+    if (route === '/events') return false; // a stream's lifetime is not a latency
     this.#http.observe(route, status, durationMs);
     // The dashboard's traffic is the key-value traffic: a minute-long add_server is not a slow request.
-    if (KV_ROUTES.has(route) || route === '/kv') this.traffic.recordRequest(durationMs, status);
+    if (!KV_ROUTES.has(route) && route !== '/kv') return false;
+    this.traffic.recordRequest(durationMs, status);
+    return true;
   }
 
   malformed(): void {

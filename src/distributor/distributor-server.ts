@@ -24,6 +24,7 @@ import {
   replicationFor,
   saveMembership,
 } from './membership.js';
+import { MovePacer, recentP99Ms } from './move-pacer.js';
 import { NodeClient } from './node-client.js';
 import { Observability } from './observability.js';
 
@@ -160,6 +161,8 @@ export async function buildDistributor(input: BuildDistributorOptions = {}): Pro
           clusterSecret: credentials.clusterSecret,
         };
   const observability: Observability = new Observability(options.id, () => cluster, options.eventStreamsMax);
+  // Clients' p99 over the 10 s before a move is what the move is paced against.
+  const movePacer = new MovePacer(() => recentP99Ms(observability.metrics.traffic.series(), 10));
   const cluster: Cluster = await Cluster.open(
     {
       id: options.id,
@@ -174,6 +177,7 @@ export async function buildDistributor(input: BuildDistributorOptions = {}): Pro
       healthIntervalMs: options.healthIntervalMs,
       probeTimeoutMs: options.probeTimeoutMs,
       moveKeysPerSecond: options.moveKeysPerSecond,
+      movePacer,
       logger,
       physicalNowMs,
       onOperation: (node, kind, durationMs, errorCode) =>
@@ -216,7 +220,9 @@ export async function buildDistributor(input: BuildDistributorOptions = {}): Pro
     headersTimeoutMs: options.headersTimeoutMs,
     headerBytesMax: options.headerBytesMax,
     keepAliveTimeoutMs: options.keepAliveTimeoutMs,
-    onAnswered: (request, status, durationMs) => observability.metrics.answered(request, status, durationMs),
+    onAnswered: (request, status, durationMs) => {
+      if (observability.metrics.answered(request, status, durationMs)) movePacer.record(durationMs);
+    },
     onMalformed: () => observability.metrics.malformed(),
   });
   const server = guarded.server;

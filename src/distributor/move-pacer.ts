@@ -1,0 +1,84 @@
+/** How often the pacer looks at the latest client requests. */
+const WINDOW_MS = 200;
+/** A window is congested when more than this share of its requests (and more than one) was over the target. */
+const SLOW_SHARE = 0.01;
+/** Clients may see up to this many times the p99 they had before the move, and at least FLOOR_MS. */
+const TARGET_RATIO = 2;
+const FLOOR_MS = 5;
+/** The move's speed never falls below this share of its limit, so it always ends. */
+const FACTOR_MIN = 0.05;
+/** What a calm window gives back, as a share of the limit. */
+const FACTOR_STEP = 0.1;
+/** A move starts at this share and speeds up while clients stay fast: full speed after 1.6 s if they do. */
+const FACTOR_START = 0.2;
+
+/**
+ * Paces data moves by what clients feel, so a move takes the CPU and disk clients leave and no more. The
+ * distributor reports every key request's latency (record); while a move runs (start to stop), every 200 ms
+ * the pacer looks at the requests of that window: if more than 1% of them (and more than one) took longer than
+ * the target, the move's speed halves, down to 5% of its limit; otherwise it grows by a tenth of the limit.
+ * A move starts at a fifth of its limit, so the first pushes cannot swamp clients before the pacer sees them. The target is twice the p99 clients had before the move began (`baselineP99Ms`, asked at start), at
+ * least 5 ms. factor() is the share of the speed limit a push starting now may take.
+ */
+export class MovePacer {
+  readonly #baselineP99Ms: () => number;
+  #targetMs = Number.POSITIVE_INFINITY;
+  #factor = 1;
+  #requests = 0;
+  #slow = 0;
+  #timer: NodeJS.Timeout | undefined;
+
+  constructor(baselineP99Ms: () => number) {
+    this.#baselineP99Ms = baselineP99Ms;
+  }
+
+  /** The latency a client request above which counts as slow while a move runs. */
+  get targetMs(): number {
+    return this.#targetMs;
+  }
+
+  factor(): number {
+    return this.#factor;
+  }
+
+  record(durationMs: number): void {
+    if (this.#timer === undefined) return;
+    this.#requests++;
+    if (durationMs > this.#targetMs) this.#slow++;
+  }
+
+  start(): void {
+    this.stop();
+    this.#targetMs = Math.max(FLOOR_MS, TARGET_RATIO * this.#baselineP99Ms());
+    this.#factor = FACTOR_START;
+    this.#timer = setInterval(() => this.closeWindow(), WINDOW_MS).unref();
+  }
+
+  stop(): void {
+    clearInterval(this.#timer);
+    this.#timer = undefined;
+    this.#factor = 1;
+    this.#requests = 0;
+    this.#slow = 0;
+  }
+
+  /** Judges the requests since the last window and sets the pace (the pacer's timer calls it every 200 ms). */
+  closeWindow(): void {
+    const congested = this.#slow > Math.max(1, SLOW_SHARE * this.#requests);
+    this.#factor = congested
+      ? Math.max(FACTOR_MIN, this.#factor / 2)
+      : Math.min(1, this.#factor + FACTOR_STEP);
+    this.#requests = 0;
+    this.#slow = 0;
+  }
+}
+
+/** The median of the p99s of the last `seconds` complete seconds that had requests; 0 without any. */
+export function recentP99Ms(series: readonly { requests: number; p99Ms: number }[], seconds: number): number {
+  const p99s = series
+    .slice(-seconds)
+    .filter((second) => second.requests > 0)
+    .map((second) => second.p99Ms)
+    .sort((a, b) => a - b);
+  return p99s.length === 0 ? 0 : p99s[Math.floor(p99s.length / 2)]!;
+}

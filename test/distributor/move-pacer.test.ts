@@ -1,0 +1,82 @@
+/** The move pacer: how clients' latency sets the share of the speed limit a move may take. */
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { MovePacer, recentP99Ms } from '../../src/distributor/move-pacer.js';
+
+/** A pacer for a move that has started, clients' p99 before it `baselineMs`; stopped after `body`. */
+function withPacer(baselineMs: number, body: (pacer: MovePacer) => void): void {
+  const pacer = new MovePacer(() => baselineMs);
+  pacer.start();
+  try {
+    body(pacer);
+  } finally {
+    pacer.stop();
+  }
+}
+
+/** One window of `requests` requests, `slow` of them over the target. */
+function window(pacer: MovePacer, requests: number, slow: number): void {
+  for (let i = 0; i < requests; i++) pacer.record(i < slow ? pacer.targetMs + 1 : pacer.targetMs / 2);
+  pacer.closeWindow();
+}
+
+test('a move starts at a fifth of its limit and speeds up while clients stay fast', () => {
+  withPacer(10, (pacer) => {
+    assert.equal(pacer.targetMs, 20);
+    assert.equal(pacer.factor(), 0.2);
+    window(pacer, 400, 0);
+    assert.ok(Math.abs(pacer.factor() - 0.3) < 1e-9, String(pacer.factor()));
+    for (let i = 0; i < 20; i++) window(pacer, 400, 0);
+    assert.equal(pacer.factor(), 1);
+  });
+});
+
+test('more than 1% of slow requests in a window halves the pace, never below 5% of the limit', () => {
+  withPacer(10, (pacer) => {
+    for (let i = 0; i < 10; i++) window(pacer, 400, 0);
+    window(pacer, 400, 5);
+    assert.equal(pacer.factor(), 0.5);
+    window(pacer, 400, 4); // 1% exactly: calm
+    assert.ok(Math.abs(pacer.factor() - 0.6) < 1e-9, String(pacer.factor()));
+    for (let i = 0; i < 10; i++) window(pacer, 400, 400);
+    assert.equal(pacer.factor(), 0.05);
+  });
+});
+
+test('one slow request alone is not congestion, nor are requests no slower than the target', () => {
+  withPacer(10, (pacer) => {
+    window(pacer, 3, 1);
+    assert.ok(Math.abs(pacer.factor() - 0.3) < 1e-9, String(pacer.factor()));
+    window(pacer, 3, 2);
+    assert.ok(Math.abs(pacer.factor() - 0.15) < 1e-9, String(pacer.factor()));
+    for (let i = 0; i < 50; i++) pacer.record(pacer.targetMs);
+    pacer.closeWindow();
+    assert.ok(Math.abs(pacer.factor() - 0.25) < 1e-9, String(pacer.factor()));
+  });
+});
+
+test('the target is twice the p99 before the move, at least 5 ms; without a move nothing is judged', () => {
+  withPacer(0, (pacer) => assert.equal(pacer.targetMs, 5));
+  withPacer(1.5, (pacer) => assert.equal(pacer.targetMs, 5));
+  withPacer(40, (pacer) => assert.equal(pacer.targetMs, 80));
+  const idle = new MovePacer(() => 10);
+  for (let i = 0; i < 100; i++) idle.record(10_000);
+  idle.closeWindow();
+  assert.equal(
+    idle.factor(),
+    1,
+    'no move: full speed, and what was recorded before the start is not counted',
+  );
+  idle.start();
+  idle.closeWindow();
+  assert.ok(Math.abs(idle.factor() - 0.3) < 1e-9, String(idle.factor()));
+  idle.stop();
+  assert.equal(idle.factor(), 1);
+});
+
+test('the baseline is the median p99 of the last seconds that had requests', () => {
+  const seconds = [50, 7, 9, 0, 8, 200].map((p99Ms, index) => ({ requests: index === 3 ? 0 : 100, p99Ms }));
+  assert.equal(recentP99Ms(seconds, 10), 9);
+  assert.equal(recentP99Ms(seconds, 3), 200, 'the last 3 seconds: 0 requests, 8 and 200 ms');
+  assert.equal(recentP99Ms([], 10), 0);
+});
