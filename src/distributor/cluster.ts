@@ -613,6 +613,15 @@ export class Cluster {
       copy: copying,
       keysPerSecond: this.#options.moveKeysPerSecond,
       pace: () => pacer?.factor() ?? 1,
+      recordsHeld: () => {
+        let records = 0;
+        for (const node of before.nodes) {
+          const stats = this.#health.stats.get(node.id);
+          if (stats === undefined) return undefined;
+          records += stats.liveKeys + stats.tombstones;
+        }
+        return records;
+      },
       onProgress: (current) => {
         this.#progress = current;
       },

@@ -97,3 +97,13 @@ export async function planMove(
     rangeCount: moved.length,
   };
 }
+
+/**
+ * The records `plan`'s copies will send, from the `recordsHeld` by all old holders together (`copies` of each
+ * key): keys are placed by hash, so a range holds its width's share of the keys.
+ */
+export function estimateCopies(plan: MovePlan, recordsHeld: number, copies: number): number {
+  let width = 0;
+  for (const group of plan.copies) for (const { from, to } of group.ranges) width += to - from;
+  return Math.round((recordsHeld / copies) * (width / RING_SIZE));
+}

@@ -3,7 +3,7 @@
 // N - W + 1.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { planMove } from '../../src/distributor/move-plan.js';
+import { estimateCopies, planMove } from '../../src/distributor/move-plan.js';
 import { HashRing } from '../../src/ring/hash-ring.js';
 
 const five = ['n1', 'n2', 'n3', 'n4', 'n5'];
@@ -92,3 +92,38 @@ for (const { name, before, after } of changes) {
     });
   }
 }
+
+test('the records a move will send are estimated from the records held, within 2% of the count', async () => {
+  const nodes = ['n1', 'n2', 'n3', 'n4', 'n5'];
+  const before = new HashRing(nodes);
+  for (const [after, kind] of [
+    [new HashRing([...nodes, 'n6']), 'add'],
+    [new HashRing(nodes.slice(1)), 'remove'],
+  ] as const) {
+    const plan = await planMove(before, after, 3, 2);
+    const ranges = plan.copies.flatMap((group) => group.ranges).sort((a, b) => a.from - b.from);
+    const copied = (position: number) => {
+      let low = 0;
+      let high = ranges.length - 1;
+      while (low <= high) {
+        const middle = (low + high) >> 1;
+        const range = ranges[middle]!;
+        if (position < range.from) high = middle - 1;
+        else if (position >= range.to) low = middle + 1;
+        else return true;
+      }
+      return false;
+    };
+    let held = 0;
+    let sent = 0;
+    for (let i = 0; i < 50_000; i++) {
+      const key = `estimate-${i}`;
+      const holders = before.preferenceList(key, 3);
+      held += holders.length;
+      if (copied(before.position(key))) sent++;
+    }
+    const estimate = estimateCopies(plan, held, 3);
+    assert.ok(sent > 10_000, `${kind}: ${sent} keys sent`);
+    assert.ok(Math.abs(estimate - sent) / sent < 0.02, `${kind}: estimated ${estimate}, sent ${sent}`);
+  }
+});
