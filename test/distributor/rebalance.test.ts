@@ -17,7 +17,7 @@ after(() => directory.remove());
 
 interface ClusterView {
   members: { id: string; url: string }[];
-  move: { phase: string; keysMoved: number } | null;
+  move: { phase: string; keysMoved: number; keysPerSecondAllowed: number } | null;
 }
 
 async function view(base: string): Promise<ClusterView> {
@@ -34,6 +34,15 @@ test('64 clients see only correct answers while a node is added, two removed and
     await preload(cluster.url, model, keys);
     const stop = new AbortController();
     const clients = runClients(cluster.url, model, keys, 64, stop.signal);
+    // The speed each move allows while it copies: paced by the clients' latency, starting at a fifth.
+    const allowed: number[] = [];
+    const watching = (async () => {
+      while (!stop.signal.aborted) {
+        const { move } = await view(cluster.url);
+        if (move?.phase === 'copying') allowed.push(move.keysPerSecondAllowed);
+        await sleep(20);
+      }
+    })();
     const changes: string[] = [];
     const change = async (path: string) => {
       await sleep(500);
@@ -50,7 +59,14 @@ test('64 clients see only correct answers while a node is added, two removed and
     await sleep(500);
     stop.abort();
     await clients;
+    await watching;
     assert.deepEqual(model.failures.slice(0, 20), [], `${model.failures.length} failed requests`);
+    assert.ok(allowed.length > 0, 'saw the moves copying');
+    assert.ok(
+      allowed.some((speed) => speed < 70_000),
+      `the pacer held the moves under the limit at times: ${[...new Set(allowed)].slice(0, 10).join(', ')}`,
+    );
+    assert.ok(allowed.every((speed) => speed >= 3_500 && speed <= 70_000));
     assert.ok(model.requests > 10_000, `only ${model.requests} requests ran`);
     assert.deepEqual((await verifyAll(cluster.url, model, keys)).slice(0, 20), []);
     assert.equal((await view(cluster.url)).members.length, 5);
