@@ -1,13 +1,14 @@
 /**
  * npm run bench:rebalance — how fast add_server and remove_server move data, and what clients feel while
  * they do: a 5-node cluster (3 replicas, the default) holding 1,000,000 keys of 100 bytes, under a steady
- * open-loop load (2,000 req/s, 90% GET / 10% PUT, latency from the scheduled send time), adds a node and then
+ * open-loop load (2,000 req/s on 128 connections, 90% GET / 10% PUT, latency from the scheduled send time), adds a node and then
  * removes it. Reports keys/s moved (the key copies each move placed on a new holder, computed from both
  * rings over every key, over the copy time; the total, with the old owners' drops, is shown too), the
  * records and MB the sources sent (each range once, plus again from any verifier whose digest of it differs:
  * see planMove), and the client p99 during each move against the p99 of 10 s of the same load before it
  * (after 10 s of warm-up). Targets: >= 50,000 keys/s, p99 during a move <= 3x the p99 before.
- * BENCH_KEYS, BENCH_RATE and BENCH_START_ARGS (extra `ringkv start` flags) override the defaults.
+ * BENCH_KEYS, BENCH_RATE, BENCH_CONNECTIONS (default 128) and BENCH_START_ARGS (extra `ringkv start` flags)
+ * override the defaults.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -27,6 +28,12 @@ import { printTable } from './table.js';
 
 const KEYS = Number(process.env.BENCH_KEYS ?? 1_000_000);
 const RATE = Number(process.env.BENCH_RATE ?? 2000);
+/**
+ * The load's connections. An open-loop load queues inside the generator whenever latency passes
+ * CONNECTIONS / RATE (Little's law): with 32, past 16 ms, which turned a second of 84 ms at the distributor
+ * into 446 ms at the client. With 128 the generator adds nothing below 64 ms.
+ */
+const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 128);
 const VALUE_BYTES = 100;
 /** `ringkv start`'s default replication. */
 const REPLICAS = 3;
@@ -185,7 +192,7 @@ try {
   const started = performance.now();
   const load = runLoad({
     url: cluster.url,
-    connections: 32,
+    connections: CONNECTIONS,
     durationMs: 3_600_000,
     readFraction: 0.9,
     deleteFraction: 0,
