@@ -579,6 +579,17 @@ export class Cluster {
     });
   }
 
+  /** Records (tombstones included) on the nodes of `ring`, from their last health probes; undefined if one has none. */
+  #recordsHeld(ring: HashRing): number | undefined {
+    let records = 0;
+    for (const node of ring.nodes) {
+      const stats = this.#health.stats.get(node.id);
+      if (stats === undefined) return undefined;
+      records += stats.liveKeys + stats.tombstones;
+    }
+    return records;
+  }
+
   /**
    * Moves data from the current members to `move.target` while requests keep flowing, then switches the
    * ring. Recorded in the membership file before anything moves and again when the ring switches, so a crash
@@ -594,13 +605,15 @@ export class Cluster {
       this.#routing = { epoch: this.#routing.epoch + 1, current: before, next: after };
       await this.#drainBefore(this.#routing.epoch);
     }
-    const pacer = this.#options.movePacer;
-    pacer?.start();
-    if (pacer !== undefined && copying)
+    // Only copies are paced: a move resumed after its switch has only drops left.
+    const pacer = copying ? this.#options.movePacer : undefined;
+    if (pacer !== undefined) {
+      pacer.start();
       this.#logger.info(
         { clientP99TargetMs: pacer.targetMs },
         'move: paced to keep client requests under the target',
       );
+    }
     const summary = await runMove({
       before,
       after,
@@ -613,15 +626,7 @@ export class Cluster {
       copy: copying,
       keysPerSecond: this.#options.moveKeysPerSecond,
       pace: () => pacer?.factor() ?? 1,
-      recordsHeld: () => {
-        let records = 0;
-        for (const node of before.nodes) {
-          const stats = this.#health.stats.get(node.id);
-          if (stats === undefined) return undefined;
-          records += stats.liveKeys + stats.tombstones;
-        }
-        return records;
-      },
+      recordsHeld: () => this.#recordsHeld(before),
       onProgress: (current) => {
         this.#progress = current;
       },

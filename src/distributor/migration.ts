@@ -209,8 +209,8 @@ export async function runMove(options: RunMoveOptions): Promise<MoveSummary> {
 
   /**
    * The records the copies will send. Keys spread evenly over the ring (they are placed by hash), so with
-   * the holders' record counts at hand this is their share of the ring times the keys held, within a percent
-   * or so and at no cost; counting range by range costs the sources about 33 µs a range, all at once, and
+   * the holders' record counts at hand this is their share of the ring times the keys held, within 2% (as
+   * move-plan.test.ts checks) and at no cost; counting range by range costs the sources about 33 µs a range, all at once, and
    * stalled clients at the start of a move. Counted only when some holder's stats are missing.
    */
   async function keysToMove(): Promise<number> {

@@ -22,8 +22,8 @@ const FACTOR_START = 0.2;
  * A move starts at a fifth of its limit, so the first pushes cannot swamp clients before the pacer sees
  * them. The target is three times the p99 clients had before the move began (`baselineP99Ms`, asked at
  * start), at least 5 ms. factor() is the share of the speed limit a push starting now may take. Measured
- * (docs/CLUSTER.md): pacing to twice the p99 and halving made moves 20-30% slower, and clients gained nothing
- * the 3x bar asks for.
+ * (docs/CLUSTER.md, three runs each): pacing to twice the p99 and halving made moves 10-30% slower, for p99s
+ * that were within 3x either way.
  */
 export class MovePacer {
   readonly #baselineP99Ms: () => number;
