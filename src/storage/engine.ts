@@ -44,8 +44,9 @@ export interface StorageEngine {
    */
   scan(from: number, to: number, batchSize: number): AsyncGenerator<StoredRecord[]>;
   /**
-   * The same records as scan, as record frames (record.ts) of at most `batchSize` records each: what a move
-   * sends, read without decoding (lmdb stores each body in its frame form).
+   * The same records as scan, as record frames (record.ts) of at most `batchSize` records each (lmdb also
+   * ends a batch once it passes 256 KiB): what a move sends, read without decoding (lmdb stores each body in
+   * its frame form).
    */
   scanFrames(from: number, to: number, batchSize: number): AsyncGenerator<FramesBatch>;
   /** apply() for records given as frames (record.ts) that the caller has checked (inspectFrames). */

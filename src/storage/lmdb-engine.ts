@@ -5,13 +5,7 @@ import { type CommitterOptions, LmdbCommitter } from './lmdb-committer.js';
 import { type LmdbStore, openLmdbStore } from './lmdb-store.js';
 import type { WriteJob, WriteResult } from './lmdb-writes.js';
 import { RangeDigest } from './range-digest.js';
-import {
-  decodeRecordBody,
-  encodeRecordFrames,
-  forEachFrame,
-  frameHeader,
-  type StoredRecord,
-} from './record.js';
+import { decodeRecordBody, encodeRecordFrames, forEachFrame, type StoredRecord } from './record.js';
 import { RecordCache, type RecordCacheStats } from './record-cache.js';
 
 export type LmdbEngineOptions = {
@@ -32,6 +26,21 @@ interface StatsShape {
   readonly treeBranchPageCount: number;
   readonly treeLeafPageCount: number;
   readonly overflowPages: number;
+}
+
+/** A batch of scanFrames ends at this many bytes of frames, if its record limit has not ended it before. */
+const FRAMES_BATCH_BYTES = 256 * 1024;
+/**
+ * Where scanFrames lays a batch out before copying it whole into its own buffer; shared by every engine of
+ * the process, as each batch is laid out and copied in one synchronous step. Grows for large records.
+ */
+let staging: Buffer = Buffer.allocUnsafe(FRAMES_BATCH_BYTES + 64 * 1024);
+
+/** A buffer of at least `size` bytes holding the first `used` bytes of `buffer`. */
+function grown(buffer: Buffer, used: number, size: number): Buffer {
+  const next = Buffer.allocUnsafe(Math.max(size, 2 * buffer.length));
+  buffer.copy(next, 0, 0, used);
+  return next;
 }
 
 /** Records a drop or a purge removes per transaction: large enough to be cheap, small enough to let writes in between. */
@@ -150,15 +159,57 @@ export class LmdbEngine implements StorageEngine {
   }
 
   async *scanFrames(from: number, to: number, batchSize: number): AsyncGenerator<FramesBatch> {
-    for (const entries of this.#rangeBatches(from, to, batchSize)) {
-      // A stored key is [position u32][key]; a stored value is the record body, as it goes in a frame.
-      const parts = entries.flatMap(({ key, value }) => [
-        frameHeader(key.length - 4, value.length),
-        key.subarray(4),
-        value,
-      ]);
-      yield { frames: Buffer.concat(parts), records: entries.length };
+    const end = to >= RING_SIZE ? undefined : positionPrefix(to);
+    let start: Buffer = positionPrefix(from);
+    for (;;) {
+      this.#assertOpen();
+      const batch = this.#framesFrom(start, end, batchSize);
+      if (batch.records > 0) yield { frames: batch.frames, records: batch.records };
+      if (batch.resumeAt === undefined) return;
+      start = batch.resumeAt;
     }
+  }
+
+  /**
+   * Up to `limit` records from `start` (up to `end`) as frames, laid out in the staging buffer straight from
+   * lmdb's (recordViews), then copied out once. Stops early past FRAMES_BATCH_BYTES; `resumeAt` is where the
+   * next batch starts, undefined when the range is done.
+   */
+  #framesFrom(
+    start: Buffer,
+    end: Buffer | undefined,
+    limit: number,
+  ): { frames: Buffer; records: number; resumeAt: Buffer | undefined } {
+    let bytes = 0;
+    let records = 0;
+    let lastPosition = 0;
+    let lastKeyStart = 0;
+    const range = this.#store.recordViews.getRange(
+      end === undefined ? { start, limit } : { start, end, limit },
+    );
+    // A stored key is [position u32][key]; a stored value is the record body, as it goes in a frame.
+    for (const { key, value } of range) {
+      const keyLength = key.length - 4;
+      const frameEnd = bytes + 6 + keyLength + value.length;
+      if (frameEnd > staging.length) staging = grown(staging, bytes, frameEnd);
+      staging.writeUInt32BE(2 + keyLength + value.length, bytes);
+      staging.writeUInt16BE(keyLength, bytes + 4);
+      staging.set(key.subarray(4), bytes + 6);
+      staging.set(value, bytes + 6 + keyLength);
+      lastPosition = ((key[0]! << 24) | (key[1]! << 16) | (key[2]! << 8) | key[3]!) >>> 0;
+      lastKeyStart = bytes + 6;
+      bytes = frameEnd;
+      records++;
+      if (bytes >= FRAMES_BATCH_BYTES) break;
+    }
+    const frames = Buffer.from(staging.subarray(0, bytes));
+    if (records < limit && bytes < FRAMES_BATCH_BYTES) return { frames, records, resumeAt: undefined };
+    // The smallest stored key after the last one read: [position][key] 0x00.
+    const keyLength = staging.readUInt16BE(lastKeyStart - 2);
+    const resumeAt = Buffer.alloc(4 + keyLength + 1);
+    resumeAt.writeUInt32BE(lastPosition, 0);
+    staging.copy(resumeAt, 4, lastKeyStart, lastKeyStart + keyLength);
+    return { frames, records, resumeAt };
   }
 
   /**
@@ -187,10 +238,10 @@ export class LmdbEngine implements StorageEngine {
     const start = positionPrefix(from);
     const range =
       to >= RING_SIZE
-        ? this.#store.records.getRange({ start })
-        : this.#store.records.getRange({ start, end: positionPrefix(to) });
+        ? this.#store.recordViews.getRange({ start })
+        : this.#store.recordViews.getRange({ start, end: positionPrefix(to) });
     // A stored key is [position u32][key]; a body begins [flags u8][version length u8][version].
-    for (const { key, value } of range) digest.add(key.subarray(4), value.subarray(2, 2 + value[1]!));
+    for (const { key, value } of range) digest.addPair(key, 4, key.length, value, 2, 2 + value[1]!);
     return digest.finish();
   }
 

@@ -8,15 +8,34 @@
  *
  * Both change in the same transaction.
  */
-import { type Database, open, type RootDatabase } from 'lmdb';
+import { type Database, open, type RootDatabase, type RootDatabaseOptions } from 'lmdb';
 import { RingKvError } from '../errors.js';
 import { type Version, wallMsOf } from '../version/version.js';
 
 export interface LmdbStore {
   readonly root: RootDatabase;
   readonly records: Database<Buffer, Buffer>;
+  /**
+   * `records` read without copying: each key and value a range yields is a view of a buffer lmdb reuses,
+   * valid only until the iterator moves on or anything else reads. For scans that copy or hash each record
+   * as they go (a copy per key and per value is most of what a plain range read costs).
+   */
+  readonly recordViews: Database<Uint8Array, Uint8Array>;
   readonly tombstones: Database<Buffer, Buffer>;
 }
+
+/** lmdb's hooks for a database whose reads answer views (keys.js and read.js of the lmdb package). */
+const VIEW_KEYS = {
+  writeKey: (key: Uint8Array, target: Uint8Array, start: number) => {
+    target.set(key, start);
+    return start + key.length;
+  },
+  readKey: (source: Uint8Array, start: number, end: number) => source.subarray(start, end),
+};
+const VIEW_VALUES = {
+  encode: (value: Uint8Array) => value,
+  decode: (source: Uint8Array, length: number) => source.subarray(0, length),
+};
 
 /** What a key's stored record says, read from its body's header without decoding the value. */
 export interface KeyState {
@@ -34,7 +53,15 @@ export function openLmdbStore(path: string, readOnly: boolean): LmdbStore {
   const root = open({ path, maxDbs: 4, readOnly });
   const subDatabase = (name: string) =>
     root.openDB<Buffer, Buffer>({ name, encoding: 'binary', keyEncoding: 'binary' });
-  return { root, records: subDatabase('records'), tombstones: subDatabase('tombstones') };
+  // An encoder without needsStableBuffer: lmdb hands its decode the reused buffer. (lmdb's declarations list
+  // these options for the root database only; sub-databases take them as well.)
+  const viewOptions: RootDatabaseOptions & { name: string } = {
+    name: 'records',
+    keyEncoder: VIEW_KEYS,
+    encoder: VIEW_VALUES,
+  };
+  const recordViews = root.openDB<Uint8Array, Uint8Array>(viewOptions);
+  return { root, records: subDatabase('records'), recordViews, tombstones: subDatabase('tombstones') };
 }
 
 export function keyStateOf(body: Buffer): KeyState {

@@ -1,7 +1,10 @@
 // What the lmdb engine adds to the conformance suite: group commit, on the event loop or the writer thread, and reads that see a write the moment it is acknowledged.
 import assert from 'node:assert/strict';
 import { after, test } from 'node:test';
+import { RING_SIZE } from '../../src/ring/placement.js';
 import { LmdbEngine } from '../../src/storage/lmdb-engine.js';
+import { RangeDigest } from '../../src/storage/range-digest.js';
+import { encodeRecordFrames, type StoredRecord } from '../../src/storage/record.js';
 import { formatVersion } from '../../src/version/version.js';
 import { temporaryDirectory } from '../helpers/temporary.js';
 
@@ -206,5 +209,36 @@ test('with a cache small enough to evict, any mix of writes, deletes, drops and 
     }
   } finally {
     await Promise.all(engines.map((engine) => engine.close()));
+  }
+});
+
+test('scanFrames ends a batch past 256 KiB of frames and resumes exactly after it', async () => {
+  const engine = openEngine();
+  try {
+    // 40 records of 60 KiB: a batch of 500 records would be 2.4 MB.
+    const records = Array.from({ length: 40 }, (_, i) =>
+      record(`big-${i}`, 5, `${i}`.padEnd(60 * 1024, '.')),
+    );
+    await engine.apply(records);
+    const chunks: { frames: Buffer; records: number }[] = [];
+    for await (const chunk of engine.scanFrames(0, RING_SIZE, 500)) chunks.push(chunk);
+    // A frame is just over 60 KiB: the fifth of a batch passes 256 KiB and ends it.
+    assert.deepEqual(
+      chunks.map((chunk) => chunk.records),
+      Array(8).fill(5),
+    );
+    const scanned: StoredRecord[] = [];
+    for await (const batch of engine.scan(0, RING_SIZE, 7)) scanned.push(...batch);
+    assert.equal(scanned.length, 40);
+    assert.equal(
+      chunks.reduce((sum, chunk) => sum + chunk.records, 0),
+      40,
+    );
+    assert.deepEqual(Buffer.concat(chunks.map((chunk) => chunk.frames)), encodeRecordFrames(scanned));
+    const sent = new RangeDigest();
+    for (const chunk of chunks) sent.addFrames(chunk.frames);
+    assert.deepEqual(sent.finish(), engine.digestRange(0, RING_SIZE));
+  } finally {
+    await engine.close();
   }
 });
