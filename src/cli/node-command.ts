@@ -21,6 +21,7 @@ interface NodeCommandOptions {
   readonly maxValueBytes: number;
   readonly tombstoneTtl: number;
   readonly clusterSecret?: string;
+  readonly socket?: string;
 }
 
 /**
@@ -102,6 +103,7 @@ export function nodeCommand(): Command {
         .default(NODE_DEFAULTS.tombstoneTtlMs / 1000)
         .argParser(integerOption(1, 3650 * 86_400)),
     )
+    .option('--socket <path>', 'also serve on this Unix socket, for a distributor on the same machine')
     .option(
       '--cluster-secret <secret>',
       "the cluster's secret (or RINGKV_CLUSTER_SECRET): only its distributors may use this node",
@@ -126,6 +128,7 @@ secret, and it refuses other clusters. Bound beyond loopback without a secret, i
       const node = await buildNode({
         ...(secret !== undefined && { clusterSecret: secret }),
         ...(options.id !== undefined && { id: options.id }),
+        ...(options.socket !== undefined && { socketPath: options.socket }),
         host: options.host,
         port: options.port,
         dataDir: options.dataDir,

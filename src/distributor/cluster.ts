@@ -10,7 +10,7 @@ import { HybridLogicalClock } from '../version/hlc.js';
 import type { Version } from '../version/version.js';
 import { HealthMonitor } from './health-monitor.js';
 import { HintStore } from './hint-store.js';
-import { LocalNodes, portIsFree, removeNodeFiles } from './local-nodes.js';
+import { LocalNodes, localSocketPath, portIsFree, removeNodeFiles } from './local-nodes.js';
 import { type Member, type Membership, type PendingMove, ringOf, saveMembership } from './membership.js';
 import { type MoveProgress, type MoveSummary, runMove } from './migration.js';
 import type { MovePacer } from './move-pacer.js';
@@ -83,6 +83,8 @@ export interface MemberView {
   readonly share: number;
   /** Writes waiting for this node (hinted handoff). */
   readonly hintsPending: number;
+  /** How the distributor reaches the node: its Unix socket (a local node) or TCP. */
+  readonly transport: 'unix' | 'tcp';
 }
 
 export interface ClusterView {
@@ -206,7 +208,12 @@ export class Cluster {
   #client(member: Member): NodeClient {
     let client = this.#clients.get(member.id);
     if (client === undefined) {
-      const created = new NodeClient(member.id, member.url, this.#options.nodeLimits);
+      const created = new NodeClient(
+        member.id,
+        member.url,
+        this.#options.nodeLimits,
+        this.#localSocket(member),
+      );
       created.onUnreachable = (reason) => this.#health.markDown(created, reason);
       const { onOperation } = this.#options;
       if (onOperation !== undefined)
@@ -216,6 +223,14 @@ export class Cluster {
       client = created;
     }
     return client;
+  }
+
+  /** The Unix socket a node this distributor runs serves on, if it has one. */
+  #localSocket(member: Member): string | undefined {
+    const local = this.#options.local;
+    return local === undefined || member.localPort === undefined
+      ? undefined
+      : localSocketPath(local.dataDir, member.id);
   }
 
   #markDown(id: string, reason: string): void {
@@ -236,6 +251,7 @@ export class Cluster {
       engine: local.engine,
       snapshotIntervalSeconds: local.snapshotIntervalSeconds,
       clusterSecret: local.clusterSecret,
+      socketPath: this.#localSocket(member),
     });
   }
 
@@ -770,6 +786,7 @@ export class Cluster {
         bytes: this.#health.stats.get(member.id)?.bytes ?? null,
         share: this.#shares.get(member.id) ?? 0,
         hintsPending: hints.get(member.id) ?? 0,
+        transport: this.#clients.get(member.id)?.transport ?? 'tcp',
       })),
       move: this.#progress ?? null,
       hints: {

@@ -2,10 +2,11 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from 'pino';
 import { RingKvError } from '../errors.js';
+import { SOCKET_PATH_BYTES_MAX } from '../http/server.js';
 import { scriptArgs } from '../process/script.js';
 import type { EngineKind } from '../storage/engine.js';
 
@@ -20,6 +21,17 @@ export interface LocalNodeSpec {
   readonly engine: EngineKind;
   readonly snapshotIntervalSeconds: number;
   readonly clusterSecret: string;
+  /** A Unix socket the node serves on as well, for this distributor (see localSocketPath). */
+  readonly socketPath: string | undefined;
+}
+
+/**
+ * Where a local node serves on a Unix socket as well: `<data-dir>/<id>.sock`, made absolute, or undefined
+ * when that path is too long for a socket (then the distributor uses TCP alone).
+ */
+export function localSocketPath(dataDir: string, id: string): string | undefined {
+  const path = resolve(dataDir, `${id}.sock`);
+  return Buffer.byteLength(path) <= SOCKET_PATH_BYTES_MAX ? path : undefined;
 }
 
 export interface LocalNodesOptions {
@@ -95,7 +107,8 @@ export class LocalNodes {
   }
 
   #spawn(entry: Supervised): void {
-    const { id, host, port, dataDir, engine, snapshotIntervalSeconds, clusterSecret } = entry.spec;
+    const { id, host, port, dataDir, engine, snapshotIntervalSeconds, clusterSecret, socketPath } =
+      entry.spec;
     const args = [
       ...NODE_ARGS,
       'node',
@@ -111,6 +124,7 @@ export class LocalNodes {
       engine,
       '--snapshot-interval',
       String(snapshotIntervalSeconds),
+      ...(socketPath === undefined ? [] : ['--socket', socketPath]),
     ];
     // Own process group: a terminal's Ctrl-C reaches only the distributor, which stops nodes in order.
     // The IPC channel closes if the distributor dies, even by SIGKILL, and the node then stops by itself.
@@ -190,8 +204,8 @@ export class LocalNodes {
   }
 }
 
-/** Deletes a node's LMDB file, its lock and its snapshot. */
+/** Deletes a node's LMDB file, its lock, its snapshot and its socket (if one was left). */
 export async function removeNodeFiles(dataDir: string, id: string): Promise<void> {
-  for (const suffix of ['.lmdb', '.lmdb-lock', '.json'])
+  for (const suffix of ['.lmdb', '.lmdb-lock', '.json', '.sock'])
     await rm(join(dataDir, `${id}${suffix}`), { force: true });
 }

@@ -77,6 +77,8 @@ function rangesJson(ranges: readonly PositionRange[]): string {
 export class NodeClient {
   readonly id: string;
   readonly url: string;
+  /** How requests reach the node: over its Unix socket (a local node) or TCP to its url. */
+  readonly transport: 'unix' | 'tcp';
   /** Kept current by the health monitor; requests to a node known to be down fail at once. */
   available = true;
   /**
@@ -98,11 +100,18 @@ export class NodeClient {
   readonly #multiHeaders: Record<string, string>;
   readonly #plainHeaders: Record<string, string>;
 
-  constructor(id: string, url: string, limits: NodeClientSettings) {
+  /** `socketPath`: the node's Unix socket, when it runs on this machine and serves on one (`url` names it still). */
+  constructor(id: string, url: string, limits: NodeClientSettings, socketPath?: string) {
     this.id = id;
     this.url = url;
+    this.transport = socketPath === undefined ? 'tcp' : 'unix';
     this.#limits = limits;
-    this.#pool = new Pool(url, { connections: limits.connections, pipelining: 1, keepAliveTimeout: 10_000 });
+    this.#pool = new Pool(url, {
+      connections: limits.connections,
+      pipelining: 1,
+      keepAliveTimeout: 10_000,
+      ...(socketPath !== undefined && { socketPath }),
+    });
     this.#multiHeaders = this.#headers({ 'content-type': MULTI_CONTENT_TYPE });
     this.#plainHeaders = this.#headers(undefined);
     this.#reads = new BatchLane((ops) => this.#multi(ops), BATCH_OPS_MAX);

@@ -1,5 +1,5 @@
 import { RingKvError } from '../errors.js';
-import { SERVER_LIMIT_DEFAULTS, validateServerLimits } from '../http/server.js';
+import { SERVER_LIMIT_DEFAULTS, SOCKET_PATH_BYTES_MAX, validateServerLimits } from '../http/server.js';
 import { validateNodeId } from '../ring/ring-node.js';
 import { validateSecret } from '../security/secrets.js';
 import type { EngineKind } from '../storage/engine.js';
@@ -62,17 +62,23 @@ export interface StorageNodeOptions {
    * node is open until a distributor joins it. Default none.
    */
   readonly clusterSecret?: string;
+  /**
+   * Also serve on a Unix socket at this path (at most 100 bytes), for a distributor on the same machine
+   * (`ringkv start` gives its nodes `<data-dir>/<id>.sock`). Default none.
+   */
+  readonly socketPath?: string;
 }
 
-export type ResolvedNodeOptions = Required<Omit<StorageNodeOptions, 'clusterSecret'>> & {
+export type ResolvedNodeOptions = Required<Omit<StorageNodeOptions, 'clusterSecret' | 'socketPath'>> & {
   readonly clusterSecret: string | undefined;
+  readonly socketPath: string | undefined;
 };
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 /** The largest record cache a node accepts (64 GiB). */
 export const CACHE_BYTES_MAX = 64 * 1024 ** 3;
 
-export const NODE_DEFAULTS: Omit<ResolvedNodeOptions, 'id' | 'clusterSecret'> = {
+export const NODE_DEFAULTS: Omit<ResolvedNodeOptions, 'id' | 'clusterSecret' | 'socketPath'> = {
   host: '127.0.0.1',
   port: 5001,
   dataDir: './data',
@@ -101,7 +107,11 @@ export function defaultNodeId(host: string, port: number): string {
 
 export function resolveNodeOptions(options: unknown): ResolvedNodeOptions {
   assertPlainObject(options, 'storage node options');
-  rejectUnknownKeys(options, ['id', 'clusterSecret', ...Object.keys(NODE_DEFAULTS)], 'storage node');
+  rejectUnknownKeys(
+    options,
+    ['id', 'clusterSecret', 'socketPath', ...Object.keys(NODE_DEFAULTS)],
+    'storage node',
+  );
   const merged = { ...NODE_DEFAULTS, ...(options as StorageNodeOptions) };
   if (typeof merged.host !== 'string' || merged.host === '') {
     throw new RingKvError('RINGKV_ERR_INVALID_OPTION', 'storage node host must be a non-empty string');
@@ -138,10 +148,22 @@ export function resolveNodeOptions(options: unknown): ResolvedNodeOptions {
     );
   }
   const id = validateNodeId((options as StorageNodeOptions).id ?? defaultNodeId(merged.host, merged.port));
-  const { clusterSecret } = options as StorageNodeOptions;
+  const { clusterSecret, socketPath } = options as StorageNodeOptions;
+  if (
+    socketPath !== undefined &&
+    (typeof socketPath !== 'string' ||
+      socketPath === '' ||
+      Buffer.byteLength(socketPath) > SOCKET_PATH_BYTES_MAX)
+  ) {
+    throw new RingKvError(
+      'RINGKV_ERR_INVALID_OPTION',
+      `socketPath must be a path of 1-${SOCKET_PATH_BYTES_MAX} bytes`,
+    );
+  }
   return {
     ...merged,
     id,
+    socketPath,
     clusterSecret: clusterSecret === undefined ? undefined : validateSecret(clusterSecret, 'clusterSecret'),
   };
 }

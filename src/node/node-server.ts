@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { type Logger, pino } from 'pino';
 import { parseQuery, splitTarget } from '../http/request.js';
 import { methodNotAllowed, routeNotFound, sendJson } from '../http/response.js';
-import { createGuardedServer, listenOn, stopOnce } from '../http/server.js';
+import { createGuardedServer, listenOn, listenOnSocket, stopOnce } from '../http/server.js';
 import { sendMetrics } from '../metrics/registry.js';
 import type { StorageEngine } from '../storage/engine.js';
 import { LmdbEngine } from '../storage/lmdb-engine.js';
@@ -176,11 +176,14 @@ export async function buildNode(input: BuildNodeOptions = {}): Promise<StorageNo
     onMalformed: () => metrics.malformed(),
   });
   const server = guarded.server;
+  let closeSocket: (() => Promise<void>) | undefined;
 
   const { shutdown, stopped } = stopOnce(async (reason) => {
     stopping = true;
     logger.info({ reason, inFlight: guarded.inFlight }, 'shutting down: draining requests');
+    const socketClosed = closeSocket?.();
     await guarded.drain(options.drainTimeoutMs);
+    await socketClosed;
     clearInterval(purgeTimer);
     snapshots.stop();
     await snapshots.flush();
@@ -197,9 +200,17 @@ export async function buildNode(input: BuildNodeOptions = {}): Promise<StorageNo
     stopped,
     shutdown,
     async listen() {
+      // The socket first: whoever waits for the TCP port to answer may then use either.
+      if (options.socketPath !== undefined)
+        closeSocket = await listenOnSocket(server, options.socketPath, options.connectionsMax);
       const address = await listenOn(server, options.port, options.host);
       logger.info(
-        { host: address.address, port: address.port, engine: engine.kind },
+        {
+          host: address.address,
+          port: address.port,
+          engine: engine.kind,
+          ...(options.socketPath !== undefined && { socket: options.socketPath }),
+        },
         'storage node listening',
       );
       return address;

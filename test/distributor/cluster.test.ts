@@ -11,7 +11,14 @@ import { temporaryDirectory } from '../helpers/temporary.js';
 
 interface ClusterView {
   ringVersion: number;
-  members: { id: string; url: string; status: string; keys: number | null; share: number }[];
+  members: {
+    id: string;
+    url: string;
+    status: string;
+    keys: number | null;
+    share: number;
+    transport: string;
+  }[];
   move: unknown;
 }
 
@@ -124,6 +131,8 @@ describe('a 5-node cluster started with ringkv start, one replica per key', () =
     const current = await view(cluster.url);
     assert.equal(current.members.length, 5);
     assert.ok(current.members.every((member) => member.status === 'up'));
+    // The distributor reaches the nodes it runs over their Unix sockets (every request above went that way).
+    assert.deepEqual(new Set(current.members.map((member) => member.transport)), new Set(['unix']));
     const shares = current.members.reduce((sum, member) => sum + member.share, 0);
     assert.ok(Math.abs(shares - 1) < 1e-9);
     const ring = (await http(`${cluster.url}/ring?key=myKey`)).json() as {

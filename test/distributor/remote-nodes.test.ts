@@ -72,8 +72,12 @@ test('a distributor in front of remote nodes adds and removes them by url withou
   assert.equal(removed.status, 200, removed.text);
   assert.equal(await a.exited, 0, 'the removed node was shut down gracefully');
   for (let i = 0; i < 500; i++) assert.equal((await http(`${base}/get?key=k${i}`)).text, `{"value":"v${i}"}`);
-  const members = ((await http(`${base}/cluster`)).json() as { members: { id: string }[] }).members.map(
-    (m) => m.id,
+  const { members } = (await http(`${base}/cluster`)).json() as {
+    members: { id: string; transport: string }[];
+  };
+  assert.deepEqual(members.map((m) => m.id).sort(), ['remote-b', 'remote-c']);
+  assert.ok(
+    members.every((m) => m.transport === 'tcp'),
+    'nodes it does not run are reached over TCP',
   );
-  assert.deepEqual(members.sort(), ['remote-b', 'remote-c']);
 });

@@ -1,11 +1,13 @@
 // Proves with real processes: every acknowledged write survives SIGKILL (lmdb), SIGTERM stops gracefully
 // with a final snapshot, a snapshot re-imports into an empty engine, and a second signal exits at once.
 import assert from 'node:assert/strict';
-import { readFile, rm } from 'node:fs/promises';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { lstat, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { connect } from 'node:net';
 import { after, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Agent, request } from 'undici';
+import { Agent, Pool, request } from 'undici';
 import { http } from '../helpers/http.js';
 import { startNodeProcess } from '../helpers/processes.js';
 import { temporaryDirectory } from '../helpers/temporary.js';
@@ -131,4 +133,53 @@ test('a second signal exits at once, even while a request is still draining', as
   assert.equal(await node.exited, 1);
   assert.ok(Date.now() - started < 2000);
   socket.destroy();
+});
+
+test('--socket serves the same API on a Unix socket (0600), replaces a dead process socket, refuses a live one', async () => {
+  const dataDir = `${directory.path}/socket`;
+  await mkdir(dataDir, { recursive: true });
+  const path = `${dataDir}/node.sock`;
+  // A socket file left by a process killed with SIGKILL (a clean close would have removed it).
+  const squatter = spawn(process.execPath, [
+    '-e',
+    `require('node:net').createServer().listen(${JSON.stringify(path)}, () => console.log('up'))`,
+  ]);
+  await once(squatter.stdout!, 'data');
+  squatter.kill('SIGKILL');
+  await once(squatter, 'exit');
+  assert.ok((await lstat(path)).isSocket());
+
+  const node = await startNodeProcess(dataDir, ['--snapshot-interval', '0', '--socket', path]);
+  const overSocket = new Pool('http://localhost', { socketPath: path });
+  try {
+    assert.equal((await lstat(path)).mode & 0o777, 0o600);
+    const put = await overSocket.request({ method: 'PUT', path: '/put?key=over&value=socket' });
+    assert.equal(await put.body.text(), '{"message":"Value stored successfully"}');
+    assert.equal((await http(`${node.url}/get?key=over`)).text, '{"value":"socket"}', 'seen over TCP');
+    const missing = await overSocket.request({ method: 'GET', path: '/get?key=nothing' });
+    assert.equal(missing.statusCode, 404);
+    assert.equal(await missing.body.text(), '{"error":"Key not found"}');
+
+    // A second node on the same socket path: the first still answers there, so it must not be taken over.
+    const second = await startNodeProcess(`${dataDir}/second`, ['--socket', path]).then(
+      (started) => started,
+      (error: Error) => error,
+    );
+    assert.ok(second instanceof Error, 'a second node started on a live socket');
+    assert.match(second.message, /another process is serving on the socket/);
+  } finally {
+    await overSocket.close();
+    node.child.kill('SIGTERM');
+    assert.equal(await node.exited, 0);
+  }
+  await assert.rejects(lstat(path), { code: 'ENOENT' }, 'a clean stop removes the socket');
+
+  // Anything but a socket at the path is left alone, and the node does not start.
+  await writeFile(path, 'not a socket');
+  const refused = await startNodeProcess(dataDir, ['--socket', path]).then(
+    () => undefined,
+    (error: Error) => error,
+  );
+  assert.match(String(refused?.message), /exists and is not a socket/);
+  assert.equal(await readFile(path, 'utf8'), 'not a socket');
 });
