@@ -9,12 +9,12 @@
  */
 import { execFileSync, spawn } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { writeEveryKey } from '../src/bench/load-generator.js';
 import { credentialsPath } from '../src/distributor/credentials.js';
-import { portIsFree } from '../src/distributor/local-nodes.js';
+import { localSocketPath, portIsFree } from '../src/distributor/local-nodes.js';
 import { readSecretFile } from '../src/security/secret-file.js';
 import { CLUSTER_SECRET_HEADER } from '../src/security/secrets.js';
 import { CLI, type Server, startServer, stopChild } from './lib/servers.js';
@@ -35,19 +35,22 @@ async function freeBase(count: number, from: number): Promise<number> {
 }
 
 /**
- * nginx in front of `nodes` with `hash $arg_key consistent`, one worker, keep-alive to the nodes. It adds the
- * cluster's secret to what it forwards, as the distributor does: the nodes of a cluster answer nobody else.
+ * nginx in front of `upstreams` (nginx server addresses: `host:port`, or `unix:<path>`) with
+ * `hash $arg_key consistent`, one worker, keep-alive to the nodes. It adds the cluster's secret to what it
+ * forwards, as the distributor does: the nodes of a cluster answer nobody else.
  */
 async function startNginx(
   directory: string,
   port: number,
-  nodes: readonly number[],
+  upstreams: readonly string[],
   clusterSecret: string,
 ): Promise<Server> {
   const config = join(directory, 'nginx.conf');
   await writeFile(
     config,
-    `worker_processes 1;
+    // Workers as this user (nginx started as root would run them as nobody): the nodes' sockets are 0600.
+    `user ${userInfo().username};
+worker_processes 1;
 daemon off;
 pid ${join(directory, 'nginx.pid')};
 error_log ${join(directory, 'error.log')} warn;
@@ -56,7 +59,7 @@ http {
   access_log off;
   client_body_temp_path ${directory}/body; proxy_temp_path ${directory}/proxy;
   fastcgi_temp_path ${directory}/fastcgi; uwsgi_temp_path ${directory}/uwsgi; scgi_temp_path ${directory}/scgi;
-  upstream ringkv { hash $arg_key consistent; ${nodes.map((node) => `server 127.0.0.1:${node};`).join(' ')} keepalive 64; }
+  upstream ringkv { hash $arg_key consistent; ${upstreams.map((upstream) => `server ${upstream};`).join(' ')} keepalive 64; }
   server {
     listen 127.0.0.1:${port};
     location / {
@@ -135,7 +138,6 @@ console.log(
 );
 try {
   const base = await freeBase(30, 21_000);
-  const nodes = [1, 2, 3, 4, 5].map((i) => base + i);
   const cluster = await startServer(
     [CLI, 'start', '--port', String(base), '--replicas', '1', '--data-dir', join(work, 'cluster')],
     'distributor listening',
@@ -145,7 +147,17 @@ try {
       credentialsPath(join(work, 'cluster')),
     );
     if (credentials === undefined) throw new Error('the cluster wrote no credentials');
-    const nginx = await startNginx(work, base + 8, nodes, credentials.clusterSecret);
+    // The way the distributor reaches each node (its Unix socket, as `ringkv start` runs them), so both
+    // proxies pay the same for the hop to the nodes.
+    const { members } = (await (await fetch(`${cluster.url}/cluster`)).json()) as {
+      members: { id: string; url: string; transport: 'unix' | 'tcp' }[];
+    };
+    const upstreams = members.map(({ id, url, transport }) => {
+      const socket = transport === 'unix' ? localSocketPath(join(work, 'cluster'), id) : undefined;
+      return socket === undefined ? new URL(url).host : `unix:${socket}`;
+    });
+    console.log(`nginx upstreams: ${upstreams.join(', ')}\n`);
+    const nginx = await startNginx(work, base + 8, upstreams, credentials.clusterSecret);
     try {
       await measure([
         { name: 'ringkv distributor, replicas = 1', url: cluster.url },
