@@ -190,22 +190,26 @@ export const SOCKET_PATH_BYTES_MAX = 100;
  * Serves `server`'s requests on a Unix socket at `path` as well (mode 0600), for a distributor on the same
  * machine: a message over a local socket costs the kernel less than one over TCP on loopback (measured in
  * docs/PERFORMANCE.md). A socket file left by a process that died is replaced; one a live process still
- * answers on is not, nor is any other kind of file. Resolves with a function that stops listening and
- * removes the file.
+ * answers on is not, nor is any other kind of file. Errors once it listens (accept failures) are logged.
+ * Resolves with a function that stops listening and removes the file.
  */
 export async function listenOnSocket(
   server: Server,
   path: string,
   connectionsMax: number,
+  logger: Logger,
 ): Promise<() => Promise<void>> {
   await removeStaleSocket(path);
   const listener = createNetServer((socket) => server.emit('connection', socket));
   listener.maxConnections = connectionsMax;
-  listener.listen(path);
-  await Promise.race([
-    once(listener, 'listening'),
-    once(listener, 'error').then(([error]) => Promise.reject(error)),
-  ]);
+  await new Promise<void>((resolve, reject) => {
+    listener.once('error', reject);
+    listener.listen(path, () => {
+      listener.off('error', reject);
+      resolve();
+    });
+  });
+  listener.on('error', (error) => logger.warn({ err: error, path }, 'unix socket listener error'));
   await chmod(path, 0o600);
   return async () => {
     const closed = once(listener, 'close');

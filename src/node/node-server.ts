@@ -202,7 +202,7 @@ export async function buildNode(input: BuildNodeOptions = {}): Promise<StorageNo
     async listen() {
       // The socket first: whoever waits for the TCP port to answer may then use either.
       if (options.socketPath !== undefined)
-        closeSocket = await listenOnSocket(server, options.socketPath, options.connectionsMax);
+        closeSocket = await listenOnSocket(server, options.socketPath, options.connectionsMax, logger);
       const address = await listenOn(server, options.port, options.host);
       logger.info(
         {

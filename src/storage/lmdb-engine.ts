@@ -204,12 +204,12 @@ export class LmdbEngine implements StorageEngine {
     }
     const frames = Buffer.from(staging.subarray(0, bytes));
     if (records < limit && bytes < FRAMES_BATCH_BYTES) return { frames, records, resumeAt: undefined };
-    // The smallest stored key after the last one read: [position][key] 0x00.
+    // The last stored key read, [position][key], rebuilt from its frame: lmdb's view of it is gone.
     const keyLength = staging.readUInt16BE(lastKeyStart - 2);
-    const resumeAt = Buffer.alloc(4 + keyLength + 1);
-    resumeAt.writeUInt32BE(lastPosition, 0);
-    staging.copy(resumeAt, 4, lastKeyStart, lastKeyStart + keyLength);
-    return { frames, records, resumeAt };
+    const last = Buffer.allocUnsafe(4 + keyLength);
+    last.writeUInt32BE(lastPosition, 0);
+    staging.copy(last, 4, lastKeyStart, lastKeyStart + keyLength);
+    return { frames, records, resumeAt: successor(last) };
   }
 
   /**
