@@ -181,6 +181,7 @@ export async function buildNode(input: BuildNodeOptions = {}): Promise<StorageNo
   const { shutdown, stopped } = stopOnce(async (reason) => {
     stopping = true;
     logger.info({ reason, inFlight: guarded.inFlight }, 'shutting down: draining requests');
+    // Closing the socket's listener completes only once its connections end, which the drain sees to.
     const socketClosed = closeSocket?.();
     await guarded.drain(options.drainTimeoutMs);
     await socketClosed;

@@ -8,6 +8,7 @@ import { connect } from 'node:net';
 import { after, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Agent, Pool, request } from 'undici';
+import { resolveNodeOptions } from '../../src/node/node-options.js';
 import { http } from '../helpers/http.js';
 import { startNodeProcess } from '../helpers/processes.js';
 import { temporaryDirectory } from '../helpers/temporary.js';
@@ -168,11 +169,15 @@ test('--socket serves the same API on a Unix socket (0600), replaces a dead proc
     assert.ok(second instanceof Error, 'a second node started on a live socket');
     assert.match(second.message, /another process is serving on the socket/);
   } finally {
-    await overSocket.close();
+    // The pool's kept-alive connection over the socket is still open: the drain must end it, not wait on it.
     node.child.kill('SIGTERM');
     assert.equal(await node.exited, 0);
+    await overSocket.close();
   }
   await assert.rejects(lstat(path), { code: 'ENOENT' }, 'a clean stop removes the socket');
+  assert.throws(() => resolveNodeOptions({ socketPath: `/${'s'.repeat(100)}` }), {
+    code: 'RINGKV_ERR_INVALID_OPTION',
+  });
 
   // Anything but a socket at the path is left alone, and the node does not start.
   await writeFile(path, 'not a socket');
