@@ -83,7 +83,12 @@ export async function runDistributor(
   onListening: (port: number) => void = () => {},
 ): Promise<never> {
   exitOnSignals((reason) => distributor.shutdown(reason));
-  const address = await distributor.listen();
+  const address = await distributor.listen().catch(async (error: unknown) => {
+    // Nothing will serve: stop what was started (ringkv start's nodes) before the error ends the command.
+    // A failure to stop is not what to report: the listen error is.
+    await distributor.shutdown('it could not listen').catch(() => {});
+    throw error;
+  });
   onListening(address.port);
   const { credentials } = distributor;
   if (credentials.adminTokenGenerated) {

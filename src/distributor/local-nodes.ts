@@ -183,7 +183,10 @@ export class LocalNodes {
     if (child === undefined || child.exitCode !== null || child.signalCode !== null) return;
     const exited = once(child, 'exit');
     child.kill('SIGTERM');
-    const timeout = sleep(this.#options.stopTimeoutMs ?? 20_000).then(() => 'timeout' as const);
+    // Unreferenced: once the node has exited, this wait must not keep the process alive.
+    const timeout = sleep(this.#options.stopTimeoutMs ?? 20_000, undefined, { ref: false }).then(
+      () => 'timeout' as const,
+    );
     if ((await Promise.race([exited, timeout])) === 'timeout') {
       this.#logger.warn({ node: id }, 'storage node did not stop in time; killing it');
       child.kill('SIGKILL');

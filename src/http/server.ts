@@ -176,10 +176,20 @@ function clientErrorAnswer(
   };
 }
 
-/** Listens on host:port and resolves with the bound address (port 0 picks a free port). */
+/**
+ * Listens on host:port and resolves with the bound address (port 0 picks a free port). A port another process
+ * holds, or an address this machine does not have, is RINGKV_ERR_INVALID_OPTION naming it.
+ */
 export async function listenOn(server: Server, port: number, host: string): Promise<AddressInfo> {
   server.listen(port, host);
-  await once(server, 'listening');
+  try {
+    await once(server, 'listening');
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'EADDRINUSE' || code === 'EADDRNOTAVAIL' || code === 'EACCES')
+      throw new RingKvError('RINGKV_ERR_INVALID_OPTION', `cannot listen on ${host}:${port}: ${code}`);
+    throw error;
+  }
   return server.address() as AddressInfo;
 }
 
@@ -201,6 +211,7 @@ export async function listenOnSocket(
 ): Promise<() => Promise<void>> {
   await removeStaleSocket(path);
   const listener = createNetServer((socket) => server.emit('connection', socket));
+  // Its own bound, beside the TCP listener's (connections handed over by 'connection' skip the server's).
   listener.maxConnections = connectionsMax;
   await new Promise<void>((resolve, reject) => {
     listener.once('error', reject);

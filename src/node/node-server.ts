@@ -204,7 +204,12 @@ export async function buildNode(input: BuildNodeOptions = {}): Promise<StorageNo
       // The socket first: whoever waits for the TCP port to answer may then use either.
       if (options.socketPath !== undefined)
         closeSocket = await listenOnSocket(server, options.socketPath, options.connectionsMax, logger);
-      const address = await listenOn(server, options.port, options.host);
+      const address = await listenOn(server, options.port, options.host).catch(async (error: unknown) => {
+        // Nothing will serve: the socket goes too, rather than keep the process alive with its file in place.
+        await closeSocket?.();
+        closeSocket = undefined;
+        throw error;
+      });
       logger.info(
         {
           host: address.address,

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { lstat, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
-import { connect } from 'node:net';
+import { type AddressInfo, connect, createServer } from 'node:net';
 import { after, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Agent, Pool, request } from 'undici';
@@ -187,4 +187,25 @@ test('--socket serves the same API on a Unix socket (0600), replaces a dead proc
   );
   assert.match(String(refused?.message), /exists and is not a socket/);
   assert.equal(await readFile(path, 'utf8'), 'not a socket');
+});
+
+test('a port already taken ends the node at once with a clear error, and its socket goes with it', async () => {
+  const dataDir = `${directory.path}/port-taken`;
+  await mkdir(dataDir, { recursive: true });
+  const holder = createServer();
+  await new Promise<void>((resolve) => holder.listen(0, '127.0.0.1', resolve));
+  const { port } = holder.address() as AddressInfo;
+  const path = `${dataDir}/n.sock`;
+  try {
+    const refused = await startNodeProcess(dataDir, ['--port', String(port), '--socket', path]).then(
+      () => undefined,
+      (error: Error) => error,
+    );
+    assert.ok(refused instanceof Error, 'the node started on a taken port');
+    assert.match(refused.message, /exited \(2\)/);
+    assert.match(refused.message, new RegExp(`cannot listen on 127\\.0\\.0\\.1:${port}: EADDRINUSE`));
+    await assert.rejects(lstat(path), { code: 'ENOENT' }, 'the socket was removed');
+  } finally {
+    holder.close();
+  }
 });
