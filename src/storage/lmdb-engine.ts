@@ -45,6 +45,12 @@ function grown(buffer: Buffer, used: number, size: number): Buffer {
 
 /** Records a drop or a purge removes per transaction: large enough to be cheap, small enough to let writes in between. */
 const REMOVALS_PER_JOB = 2000;
+/**
+ * Ranges a drop job carries. A job reaches the writer thread as a structured clone: when each carried every
+ * range not yet done, dropping every sixth of 65,536 partitions of 600,000 records spent about 9 ms a job
+ * cloning ranges (CPU a record removed: 9.2-10.7 µs against 7.4-8.3 capped, 22.8 against 7.7 at 500 a job).
+ */
+const RANGES_PER_JOB = 512;
 
 /**
  * The durable engine, on LMDB through the `lmdb` package (layout in lmdb-store.ts). Reads run on the
@@ -255,14 +261,16 @@ export class LmdbEngine implements StorageEngine {
 
   async dropRanges(ranges: readonly PositionRange[]): Promise<number> {
     let dropped = 0;
-    // A move can hand over thousands of small ranges: each job resumes at the first range not yet empty.
-    for (let rest = ranges; rest.length > 0; ) {
-      const result = await this.#write({ kind: 'drop', ranges: rest, limit: REMOVALS_PER_JOB });
+    // A move can hand over thousands of small ranges: each job resumes at the first range not yet empty, and
+    // carries the next RANGES_PER_JOB of them only.
+    for (let done = 0; done < ranges.length; ) {
+      const job = ranges.slice(done, done + RANGES_PER_JOB);
+      const result = await this.#write({ kind: 'drop', ranges: job, limit: REMOVALS_PER_JOB });
       // Removals are rare (after a move, and hourly purges): the whole cache goes rather than each key.
       this.#cache.clear();
       if (result.kind !== 'drop') throw new Error(`writer answered ${result.kind} to drop`);
       dropped += result.dropped;
-      rest = rest.slice(result.rangesDone);
+      done += result.rangesDone;
     }
     return dropped;
   }

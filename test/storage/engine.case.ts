@@ -292,30 +292,33 @@ export function runEngineCases(name: string, open: EngineFactory): void {
         assert.equal(engine.digestRange(0, RING_SIZE).count, 300);
       }));
 
-    test('drops and purges far larger than one transaction remove every record across many ranges', () =>
-      withEngine(open, async (engine) => {
-        const keys = Array.from({ length: 6000 }, (_, i) => `bulk-${i}`);
-        await engine.apply(keys.map((key, i) => (i % 3 === 0 ? del(key, 10) : put(key, 'v', 10))));
-        // 64 ranges covering every even sixty-fourth of the ring, so a drop crosses ranges and transactions.
-        const width = RING_SIZE / 128;
-        const ranges = Array.from({ length: 64 }, (_, i) => ({
-          from: 2 * i * width,
-          to: (2 * i + 1) * width,
+    for (const rangeCount of [64, 1300])
+      test(`drops and purges far larger than one transaction remove every record across ${rangeCount} ranges`, () =>
+        withEngine(open, async (engine) => {
+          const keys = Array.from({ length: 6000 }, (_, i) => `bulk-${i}`);
+          await engine.apply(keys.map((key, i) => (i % 3 === 0 ? del(key, 10) : put(key, 'v', 10))));
+          // Every other of 2 * rangeCount equal slices of the ring, so a drop crosses ranges and transactions: with
+          // 64, jobs end at their record limit inside a range; with 1,300 (a record or two each), at their range
+          // limit too.
+          const width = RING_SIZE / (2 * rangeCount);
+          const ranges = Array.from({ length: rangeCount }, (_, i) => ({
+            from: 2 * i * width,
+            to: (2 * i + 1) * width,
+          }));
+          const inRanges = (key: string) => Math.floor(hashKey(key) / width) % 2 === 0;
+          const dropped = keys.filter(inRanges);
+          assert.ok(dropped.length > 2500, `${dropped.length} keys in the ranges`);
+          assert.equal(await engine.dropRanges(ranges), dropped.length);
+          for (const key of keys) assert.equal(engine.get(bytes(key)) === undefined, inRanges(key), key);
+          const tombstonesLeft = keys.filter((key, i) => i % 3 === 0 && !inRanges(key)).length;
+          assert.equal(engine.stats().tombstones, tombstonesLeft);
+          assert.equal(await engine.purgeTombstones(11), tombstonesLeft);
+          assert.deepEqual(engine.stats(), {
+            ...engine.stats(),
+            liveKeys: keys.length - dropped.length - tombstonesLeft,
+            tombstones: 0,
+          });
         }));
-        const inRanges = (key: string) => Math.floor(hashKey(key) / width) % 2 === 0;
-        const dropped = keys.filter(inRanges);
-        assert.ok(dropped.length > 2500, `${dropped.length} keys in the ranges`);
-        assert.equal(await engine.dropRanges(ranges), dropped.length);
-        for (const key of keys) assert.equal(engine.get(bytes(key)) === undefined, inRanges(key), key);
-        const tombstonesLeft = keys.filter((key, i) => i % 3 === 0 && !inRanges(key)).length;
-        assert.equal(engine.stats().tombstones, tombstonesLeft);
-        assert.equal(await engine.purgeTombstones(11), tombstonesLeft);
-        assert.deepEqual(engine.stats(), {
-          ...engine.stats(),
-          liveKeys: keys.length - dropped.length - tombstonesLeft,
-          tombstones: 0,
-        });
-      }));
 
     test('scanFrames yields the records scan does, as frames; applyFrames applies frames as apply does', () =>
       withEngine(open, async (engine) => {
