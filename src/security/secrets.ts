@@ -3,7 +3,7 @@
  * its nodes). Both are random 256-bit strings, compared in constant time through their SHA-256 digests, so
  * neither the length nor a prefix of the expected value leaks through timing.
  */
-import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { createHash, hash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { isIP } from 'node:net';
 import { RingKvError } from '../errors.js';
 
@@ -17,8 +17,9 @@ export function generateSecret(): string {
   return randomBytes(32).toString('base64url');
 }
 
+/** One-shot (no Hash object): a node checks the cluster secret on every request. */
 function digest(text: string): Buffer {
-  return createHash('sha256').update(text, 'utf8').digest();
+  return hash('sha256', text, 'buffer');
 }
 
 /**
