@@ -43,8 +43,14 @@ function grown(buffer: Buffer, used: number, size: number): Buffer {
   return next;
 }
 
-/** Records a drop or a purge removes per transaction: large enough to be cheap, small enough to let writes in between. */
-const REMOVALS_PER_JOB = 2000;
+/**
+ * Records a drop or a purge removes per transaction: large enough to be cheap, small enough to let writes in
+ * between (a write arriving meanwhile waits for the job). Dropping every sixth of 65,536 partitions of 600,000
+ * records, a write every 2-5 ms meanwhile: at 2,000 a job, writes waited 12-17 ms (p50) and the drop took
+ * 0.86-1.02 s; at 1,000, 4-9 ms and 1.00-1.28 s; at 500, 2.6-5.3 ms and 1.15-1.60 s. CPU a record removed:
+ * 6.7, 7.0 and 7.7 µs.
+ */
+const REMOVALS_PER_JOB = 1000;
 /**
  * Ranges a drop job carries. A job reaches the writer thread as a structured clone: when each carried every
  * range not yet done, dropping every sixth of 65,536 partitions of 600,000 records spent about 9 ms a job

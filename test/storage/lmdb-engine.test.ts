@@ -75,7 +75,7 @@ test('small batches commit on the event loop; large ones, drops and purges on th
     assert.equal(Buffer.from(engine.get(Buffer.from('large-999'))!.value!).toString(), 'x'.repeat(100));
     await engine.dropRanges([{ from: 0, to: 2 ** 32 }]);
     assert.equal(engine.get(Buffer.from('small')), undefined);
-    assert.equal(engine.threadCommits, 2);
+    assert.equal(engine.threadCommits, 3, '1,001 records: two transactions of at most 1,000 removals');
   } finally {
     await engine.close();
   }
