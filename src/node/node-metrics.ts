@@ -30,14 +30,11 @@ export function nodeRouteLabels(): string[] {
 }
 
 /** Paths that are their own label, looked up whole: every request of a node is labeled. */
-const EXACT_ROUTES = new Map(
-  [...CLIENT_ROUTES, ...[...INTERNAL_ROUTES].map((name) => `/internal/${name}`)].map((path) => [path, path]),
-);
+const EXACT_ROUTES = new Set(nodeRouteLabels().filter((label) => label !== '/kv'));
 
 /** The route label of a request path, from a fixed set. */
 export function nodeRoute(url: string): string {
-  const exact = EXACT_ROUTES.get(url);
-  if (exact !== undefined) return exact;
+  if (EXACT_ROUTES.has(url)) return url;
   const mark = url.indexOf('?');
   const pathname = mark === -1 ? url : url.slice(0, mark);
   if (CLIENT_ROUTES.has(pathname)) return pathname;

@@ -292,14 +292,14 @@ export function runEngineCases(name: string, open: EngineFactory): void {
         assert.equal(engine.digestRange(0, RING_SIZE).count, 300);
       }));
 
-    for (const rangeCount of [64, 1300])
+    for (const rangeCount of [64, 3000])
       test(`drops and purges far larger than one transaction remove every record across ${rangeCount} ranges`, () =>
         withEngine(open, async (engine) => {
           const keys = Array.from({ length: 6000 }, (_, i) => `bulk-${i}`);
           await engine.apply(keys.map((key, i) => (i % 3 === 0 ? del(key, 10) : put(key, 'v', 10))));
           // Every other of 2 * rangeCount equal slices of the ring, so a drop crosses ranges and transactions: with
-          // 64, jobs end at their record limit inside a range; with 1,300 (a record or two each), at their range
-          // limit too.
+          // 64, jobs end at their record limit inside a range; with 3,000 (about one record each), at the limit
+          // of ranges a job carries.
           const width = RING_SIZE / (2 * rangeCount);
           const ranges = Array.from({ length: rangeCount }, (_, i) => ({
             from: 2 * i * width,
