@@ -267,29 +267,44 @@ export class LmdbEngine implements StorageEngine {
 
   async dropRanges(ranges: readonly PositionRange[]): Promise<number> {
     let dropped = 0;
-    // A move can hand over thousands of small ranges: each job resumes at the first range not yet empty, and
-    // carries the next RANGES_PER_JOB of them only.
-    for (let done = 0; done < ranges.length; ) {
-      const job = ranges.slice(done, done + RANGES_PER_JOB);
-      const result = await this.#write({ kind: 'drop', ranges: job, limit: REMOVALS_PER_JOB });
-      // Removals are rare (after a move, and hourly purges): the whole cache goes rather than each key.
-      this.#cache.clear();
-      if (result.kind !== 'drop') throw new Error(`writer answered ${result.kind} to drop`);
-      dropped += result.dropped;
-      done += result.rangesDone;
+    try {
+      // A move can hand over thousands of small ranges: each job resumes at the first range not yet empty, and
+      // carries the next RANGES_PER_JOB of them only.
+      for (let done = 0; done < ranges.length; ) {
+        const job = ranges.slice(done, done + RANGES_PER_JOB);
+        const result = await this.#write({ kind: 'drop', ranges: job, limit: REMOVALS_PER_JOB });
+        if (result.kind !== 'drop') throw new Error(`writer answered ${result.kind} to drop`);
+        dropped += result.dropped;
+        done += result.rangesDone;
+      }
+      return dropped;
+    } finally {
+      this.#forgetRemoved();
     }
-    return dropped;
   }
 
   async purgeTombstones(deletedBeforeWallMs: number): Promise<number> {
     let purged = 0;
-    for (;;) {
-      const result = await this.#write({ kind: 'purge', deletedBeforeWallMs, limit: REMOVALS_PER_JOB });
-      this.#cache.clear();
-      if (result.kind !== 'purge') throw new Error(`writer answered ${result.kind} to purge`);
-      purged += result.purged;
-      if (result.done) return purged;
+    try {
+      for (;;) {
+        const result = await this.#write({ kind: 'purge', deletedBeforeWallMs, limit: REMOVALS_PER_JOB });
+        if (result.kind !== 'purge') throw new Error(`writer answered ${result.kind} to purge`);
+        purged += result.purged;
+        if (result.done) return purged;
+      }
+    } finally {
+      this.#forgetRemoved();
     }
+  }
+
+  /**
+   * After a drop or a purge, the whole cache goes rather than each key removed: removals are rare (after a
+   * move, and hourly purges). Once, when the removal ends, not after each of its transactions: until then the
+   * keys the node keeps stay cached, and a key being removed may still be read as it was, which is what a
+   * read that came before its removal would have seen (writes to it meanwhile drop it from the cache).
+   */
+  #forgetRemoved(): void {
+    this.#cache.clear();
   }
 
   stats(): EngineStats {

@@ -1,6 +1,7 @@
 // What the lmdb engine adds to the conformance suite: group commit, on the event loop or the writer thread, and reads that see a write the moment it is acknowledged.
 import assert from 'node:assert/strict';
 import { after, test } from 'node:test';
+import { hashKey } from '../../src/ring/hash.js';
 import { RING_SIZE } from '../../src/ring/placement.js';
 import { LmdbEngine } from '../../src/storage/lmdb-engine.js';
 import { RangeDigest } from '../../src/storage/range-digest.js';
@@ -138,6 +139,38 @@ test('the record cache answers repeated reads, and forgets what drops and purges
     assert.equal(engine.get(Buffer.from('gone')), undefined, 'purged, and not served from the cache');
     await engine.dropRanges([{ from: 0, to: 2 ** 32 }]);
     assert.equal(engine.get(Buffer.from('hot')), undefined, 'dropped, and not served from the cache');
+  } finally {
+    await engine.close();
+  }
+});
+
+test('a drop of many transactions keeps the cache of the keys it leaves until it ends', async () => {
+  const engine = openEngine({ cacheBytes: 4 * 1024 * 1024 });
+  try {
+    await engine.apply(Array.from({ length: 5000 }, (_, i) => record(`drop-${i}`, 1, 'v')));
+    await engine.apply([record('kept', 1, 'kept value')]);
+    const kept = Buffer.from('kept');
+    const position = hashKey(kept);
+    engine.get(kept);
+    const misses = engine.cache.misses;
+    let ended = false;
+    // Every position but kept's: five transactions of 1,000 removals, with reads between them.
+    const drop = engine.dropRanges([
+      { from: 0, to: position },
+      { from: position + 1, to: RING_SIZE },
+    ]);
+    void drop.finally(() => (ended = true));
+    let reads = 0;
+    while (!ended) {
+      assert.equal(Buffer.from(engine.get(kept)!.value!).toString(), 'kept value');
+      reads++;
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    assert.equal(await drop, 5000);
+    assert.ok(reads >= 5, `${reads} reads during the drop`);
+    assert.equal(engine.cache.misses, misses, 'every read during the drop came from the cache');
+    assert.equal(Buffer.from(engine.get(kept)!.value!).toString(), 'kept value');
+    assert.equal(engine.cache.misses, misses + 1, 'the drop emptied the cache when it ended');
   } finally {
     await engine.close();
   }
