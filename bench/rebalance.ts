@@ -235,8 +235,8 @@ try {
   await sleep(2000);
   stop.abort();
   const report = await load;
-  // Counted once the load is over: a second of synchronous work here stalled the load generator, and every
-  // request it delayed counted that stall as latency.
+  // Counted once the load is over: done between the moves, this synchronous walk stalled the load generator
+  // for 300-400 ms, and every request it delayed counted that stall as latency.
   const placedOf = moves.map(({ rings }) => keysPlaced(...rings));
   const before = p99(samples, beforeWindow.from, beforeWindow.to);
   console.log();

@@ -159,7 +159,10 @@ test('a drop of many transactions keeps the cache of the keys it leaves until it
       { from: 0, to: position },
       { from: position + 1, to: RING_SIZE },
     ]);
-    void drop.finally(() => (ended = true));
+    const end = () => {
+      ended = true;
+    };
+    drop.then(end, end);
     let reads = 0;
     while (!ended) {
       assert.equal(Buffer.from(engine.get(kept)!.value!).toString(), 'kept value');
