@@ -16,6 +16,7 @@ interface NodeCommandOptions {
   readonly engine: 'lmdb' | 'memory';
   readonly snapshotInterval: number;
   readonly commitInterval: number;
+  readonly writerPolicy: 'batch' | 'normal';
   readonly cacheBytes: number;
   readonly maxKeyBytes: number;
   readonly maxValueBytes: number;
@@ -79,6 +80,14 @@ export function nodeCommand(): Command {
         .argParser(integerOption(0, 1000)),
     )
     .addOption(
+      new Option(
+        '--writer-policy <policy>',
+        'lmdb: Linux scheduling of the commit thread: batch (never preempts the event loop) or normal',
+      )
+        .choices(['batch', 'normal'])
+        .default(NODE_DEFAULTS.writerPolicy),
+    )
+    .addOption(
       new Option('--cache-bytes <bytes>', 'lmdb: memory for decoded records of hot keys (0 = no cache)')
         .default(NODE_DEFAULTS.cacheBytes)
         .argParser(integerOption(0, CACHE_BYTES_MAX)),
@@ -135,6 +144,7 @@ secret, and it refuses other clusters. Bound beyond loopback without a secret, i
         engine: options.engine,
         snapshotIntervalSeconds: options.snapshotInterval,
         commitIntervalMs: options.commitInterval,
+        writerPolicy: options.writerPolicy,
         cacheBytes: options.cacheBytes,
         keyBytesMax: options.maxKeyBytes,
         valueBytesMax: options.maxValueBytes,

@@ -51,6 +51,7 @@ function openEngine(options: ResolvedNodeOptions): StorageEngine {
     ? new MemoryEngine()
     : new LmdbEngine(join(options.dataDir, `${options.id}.lmdb`), {
         commitIntervalMs: options.commitIntervalMs,
+        writerPolicy: options.writerPolicy,
         cacheBytes: options.cacheBytes,
       });
 }

@@ -1,4 +1,5 @@
 import { type LmdbStore, storageError } from './lmdb-store.js';
+import type { WriterPolicy } from './lmdb-writer.js';
 import { LmdbWriterThread } from './lmdb-writer-thread.js';
 import { type CommitOutcome, commitJobs, jobBytes, type WriteJob, type WriteResult } from './lmdb-writes.js';
 
@@ -13,6 +14,12 @@ export interface CommitterOptions {
    * included); others run on the writer thread. 0 = every commit on the writer thread.
    */
   readonly inlineCommitMsMax: number;
+  /**
+   * How Linux schedules the writer thread (see WriterPolicy). Under `batch`, a flush that completes while the
+   * event loop is answering requests waits for the loop to pause instead of interrupting it, so on a busy
+   * core commits come a little later and hold more writes each.
+   */
+  readonly writerPolicy: WriterPolicy;
 }
 
 interface Waiting {
@@ -99,7 +106,7 @@ export class LmdbCommitter {
       setImmediate(() => this.#next());
       return;
     }
-    this.#thread ??= new LmdbWriterThread(this.#path);
+    this.#thread ??= new LmdbWriterThread({ path: this.#path, policy: this.#options.writerPolicy });
     this.#thread.commit(jobs).then(
       (outcome) => {
         // Readers on the event loop must see the batch before its writes are acknowledged.

@@ -75,8 +75,8 @@ export class LmdbEngine implements StorageEngine {
 
   /**
    * `readOnly` opens an environment another process writes (a snapshot writer); writes then fail. The
-   * commit options (see CommitterOptions) default to no spacing, and inline commits while they take under
-   * 1 ms. `cacheBytes` bounds the record cache (record-cache.ts); default 0, off.
+   * commit options (see CommitterOptions) default to no spacing, inline commits while they take under
+   * 1 ms, and the writer thread under the default scheduling policy. `cacheBytes` bounds the record cache (record-cache.ts); default 0, off.
    */
   constructor(path: string, options: LmdbEngineOptions = {}) {
     const readOnly = options.readOnly === true;
@@ -88,6 +88,7 @@ export class LmdbEngine implements StorageEngine {
       : new LmdbCommitter(this.#store, path, {
           commitIntervalMs: options.commitIntervalMs ?? 0,
           inlineCommitMsMax: options.inlineCommitMsMax ?? 1,
+          writerPolicy: options.writerPolicy ?? 'normal',
         });
   }
 

@@ -1,6 +1,6 @@
 import type { Worker } from 'node:worker_threads';
 import { startWorker } from '../process/script.js';
-import type { WriterAnswer, WriterRequest } from './lmdb-writer.js';
+import type { WriterAnswer, WriterData, WriterRequest } from './lmdb-writer.js';
 import type { CommitOutcome, WriteJob } from './lmdb-writes.js';
 
 /**
@@ -14,8 +14,8 @@ export class LmdbWriterThread {
   #failure: unknown;
   readonly #exited: Promise<void>;
 
-  constructor(path: string) {
-    this.#worker = startWorker('./lmdb-writer', import.meta.url, { workerData: { path } });
+  constructor(data: WriterData) {
+    this.#worker = startWorker('./lmdb-writer', import.meta.url, { workerData: data });
     this.#worker.unref();
     this.#worker.on('message', (answer: WriterAnswer) => {
       const pending = this.#pending;

@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { lstat, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { lstat, mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { type AddressInfo, connect, createServer } from 'node:net';
 import { after, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -117,6 +117,52 @@ test('periodic snapshots appear on their own once something changed', async () =
     node.child.kill('SIGKILL');
     await node.exited;
   }
+});
+
+/** The scheduling policy of each thread of process `pid` (field 41 of /proc/<pid>/task/<tid>/stat; SCHED_BATCH is 3). */
+async function threadPolicies(pid: number): Promise<Map<string, number>> {
+  const policies = new Map<string, number>();
+  for (const tid of await readdir(`/proc/${pid}/task`)) {
+    const stat = await readFile(`/proc/${pid}/task/${tid}/stat`, 'utf8');
+    policies.set(tid, Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[38]));
+  }
+  return policies;
+}
+const SCHED_BATCH = 3;
+
+test("the writer thread commits under SCHED_BATCH by default, the event loop under the default policy, and --writer-policy normal keeps the writer's", {
+  skip: process.platform !== 'linux' && 'scheduling policies are read from Linux /proc',
+}, async () => {
+  for (const [policy, expected] of [
+    [[], 1],
+    [['--writer-policy', 'normal'], 0],
+  ] as const) {
+    const node = await startNodeProcess(`${directory.path}/policy-${expected}`, [
+      '--snapshot-interval',
+      '0',
+      ...policy,
+    ]);
+    try {
+      const pid = node.child.pid!;
+      const before = await threadPolicies(pid);
+      // Over 64 KiB of records: committed on the writer thread, which starts for it.
+      const answer = await http(`${node.url}/kv/large`, { method: 'PUT', body: Buffer.alloc(100_000, 1) });
+      assert.equal(answer.status, 204);
+      const started = [...(await threadPolicies(pid))].filter(([tid]) => !before.has(tid));
+      assert.equal(
+        started.filter(([, found]) => found === SCHED_BATCH).length,
+        expected,
+        `threads started by the write, with their policies: ${started}`,
+      );
+      assert.equal(before.get(String(pid)), 0, 'the main thread keeps the default policy');
+    } finally {
+      node.child.kill('SIGTERM');
+      assert.equal(await node.exited, 0);
+    }
+  }
+  assert.throws(() => resolveNodeOptions({ writerPolicy: 'fast' as 'batch' }), {
+    code: 'RINGKV_ERR_INVALID_OPTION',
+  });
 });
 
 test('a second signal exits at once, even while a request is still draining', async () => {
