@@ -76,7 +76,8 @@ export class LmdbEngine implements StorageEngine {
   /**
    * `readOnly` opens an environment another process writes (a snapshot writer); writes then fail. The
    * commit options (see CommitterOptions) default to no spacing, inline commits while they take under
-   * 1 ms, and the writer thread under the default scheduling policy. `cacheBytes` bounds the record cache (record-cache.ts); default 0, off.
+   * 1 ms, and the writer thread under the default scheduling policy. `cacheBytes` bounds the record cache
+   * (record-cache.ts); default 0, off.
    */
   constructor(path: string, options: LmdbEngineOptions = {}) {
     const readOnly = options.readOnly === true;
