@@ -27,6 +27,17 @@ export function rejectUnknownKeys(options: object, allowed: readonly string[], c
   }
 }
 
+/** One of a fixed set of strings (an engine, a policy), or RINGKV_ERR_INVALID_OPTION naming the choices. */
+export function oneOf<T extends string>(value: unknown, name: string, allowed: readonly T[]): T {
+  if (!allowed.includes(value as T)) {
+    throw new RingKvError(
+      'RINGKV_ERR_INVALID_OPTION',
+      `${name} must be ${allowed.join(' or ')}, got ${String(value)}`,
+    );
+  }
+  return value as T;
+}
+
 export function integerInRange(
   value: unknown,
   name: string,

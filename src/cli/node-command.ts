@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { Command, Option } from 'commander';
 import { CACHE_BYTES_MAX, defaultNodeId, NODE_DEFAULTS } from '../node/node-options.js';
 import { generateSecret, isLoopback } from '../security/secrets.js';
+import type { WriterPolicy } from '../storage/lmdb-writer.js';
 import { createLogger } from './logger.js';
 import { integerOption } from './parse.js';
 
@@ -16,7 +17,7 @@ interface NodeCommandOptions {
   readonly engine: 'lmdb' | 'memory';
   readonly snapshotInterval: number;
   readonly commitInterval: number;
-  readonly writerPolicy: 'batch' | 'normal';
+  readonly writerPolicy: WriterPolicy;
   readonly cacheBytes: number;
   readonly maxKeyBytes: number;
   readonly maxValueBytes: number;

@@ -4,7 +4,7 @@ import { PARTITIONS_DEFAULT } from '../ring/hash-ring.js';
 import { validateNodeId } from '../ring/ring-node.js';
 import { validateSecret } from '../security/secrets.js';
 import type { EngineKind } from '../storage/engine.js';
-import { assertPlainObject, integerInRange, rejectUnknownKeys } from '../validate.js';
+import { assertPlainObject, integerInRange, oneOf, rejectUnknownKeys } from '../validate.js';
 
 export interface DistributorOptions {
   /** Writer id in the versions this distributor assigns. Default `distributor-<port>`. */
@@ -151,8 +151,7 @@ export function resolveDistributorOptions(options: unknown): ResolvedDistributor
   integerInRange(merged.port, 'distributor port', 0, 65535);
   if (typeof merged.host !== 'string' || merged.host === '')
     throw new RingKvError('RINGKV_ERR_INVALID_OPTION', 'host must be a non-empty string');
-  if (merged.engine !== 'lmdb' && merged.engine !== 'memory')
-    throw new RingKvError('RINGKV_ERR_INVALID_OPTION', 'engine must be lmdb or memory');
+  oneOf(merged.engine, 'engine', ['lmdb', 'memory']);
   if (given.localNodes !== undefined) integerInRange(given.localNodes, 'localNodes', 1, 1024);
   const nodes = given.nodes ?? [];
   if (!Array.isArray(nodes) || !nodes.every((url) => typeof url === 'string')) {

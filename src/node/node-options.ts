@@ -4,7 +4,7 @@ import { validateNodeId } from '../ring/ring-node.js';
 import { validateSecret } from '../security/secrets.js';
 import type { EngineKind } from '../storage/engine.js';
 import type { WriterPolicy } from '../storage/lmdb-writer.js';
-import { assertPlainObject, integerInRange, rejectUnknownKeys } from '../validate.js';
+import { assertPlainObject, integerInRange, oneOf, rejectUnknownKeys } from '../validate.js';
 
 export interface StorageNodeOptions {
   /** Node id: names its files and its versions. Default: derived from host and port (`127.0.0.1-5001`). */
@@ -128,19 +128,9 @@ export function resolveNodeOptions(options: unknown): ResolvedNodeOptions {
   if (typeof merged.dataDir !== 'string' || merged.dataDir === '') {
     throw new RingKvError('RINGKV_ERR_INVALID_OPTION', 'storage node dataDir must be a non-empty path');
   }
-  if (merged.engine !== 'lmdb' && merged.engine !== 'memory') {
-    throw new RingKvError(
-      'RINGKV_ERR_INVALID_OPTION',
-      `storage node engine must be lmdb or memory, got ${String(merged.engine)}`,
-    );
-  }
+  oneOf(merged.engine, 'storage node engine', ['lmdb', 'memory']);
   integerInRange(merged.commitIntervalMs, 'commitIntervalMs', 0, 1000);
-  if (merged.writerPolicy !== 'batch' && merged.writerPolicy !== 'normal') {
-    throw new RingKvError(
-      'RINGKV_ERR_INVALID_OPTION',
-      `storage node writerPolicy must be batch or normal, got ${String(merged.writerPolicy)}`,
-    );
-  }
+  oneOf(merged.writerPolicy, 'storage node writerPolicy', ['batch', 'normal']);
   integerInRange(merged.cacheBytes, 'cacheBytes', 0, CACHE_BYTES_MAX);
   integerInRange(merged.snapshotIntervalSeconds, 'snapshotIntervalSeconds', 0, 86_400);
   integerInRange(merged.keyBytesMax, 'keyBytesMax', 1, 1900);
