@@ -93,6 +93,11 @@ export class NodeMetrics {
         'Reads the record cache could not answer since the node started (they read lmdb).',
         () => engine.cache.misses,
       );
+      engineGauge(
+        'ringkv_storage_cache_evictions',
+        'Records the record cache pushed out to make room since the node started.',
+        () => engine.cache.evictions,
+      );
       engineGauge('ringkv_storage_cache_bytes', 'Bytes the record cache holds.', () => engine.cache.bytes);
     }
   }

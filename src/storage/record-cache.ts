@@ -13,6 +13,8 @@ const ENTRY_OVERHEAD_BYTES = 160;
 export interface RecordCacheStats {
   readonly hits: number;
   readonly misses: number;
+  /** Entries the clock pushed out to make room (not those a write, drop or purge removed). */
+  readonly evictions: number;
   readonly entries: number;
   readonly bytes: number;
 }
@@ -37,6 +39,7 @@ export class RecordCache {
   #bytes = 0;
   #hits = 0;
   #misses = 0;
+  #evictions = 0;
 
   /** `maxBytes` 0 turns the cache off. */
   constructor(maxBytes: number) {
@@ -82,7 +85,13 @@ export class RecordCache {
   }
 
   stats(): RecordCacheStats {
-    return { hits: this.#hits, misses: this.#misses, entries: this.#entries.size, bytes: this.#bytes };
+    return {
+      hits: this.#hits,
+      misses: this.#misses,
+      evictions: this.#evictions,
+      entries: this.#entries.size,
+      bytes: this.#bytes,
+    };
   }
 
   #evictOne(): void {
@@ -100,6 +109,7 @@ export class RecordCache {
       }
       this.#entries.delete(id);
       this.#bytes -= entry.bytes;
+      this.#evictions++;
       return;
     }
   }

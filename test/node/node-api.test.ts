@@ -85,6 +85,7 @@ for (const engine of ['lmdb', 'memory'] as const) {
           1,
         );
         assert.ok(metric(after, 'ringkv_storage_cache_bytes') > 0);
+        assert.equal(metric(after, 'ringkv_storage_cache_evictions'), 0, 'nothing came near the bound');
       } else assert.ok(!text.includes('ringkv_storage_commits'));
     });
 
