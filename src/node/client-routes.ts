@@ -21,6 +21,7 @@ import type { ClusterGuard } from './cluster-guard.js';
 import type { BulkTraffic } from './internal-routes.js';
 import type { ResolvedNodeOptions } from './node-options.js';
 import { VERSION_HEADER } from './protocol.js';
+import type { PushConnections } from './push.js';
 
 /** What every route handler of a node works with. */
 export interface NodeContext {
@@ -30,6 +31,8 @@ export interface NodeContext {
   readonly logger: Logger;
   readonly guard: ClusterGuard;
   readonly bulk: BulkTraffic;
+  /** Connections to the nodes this one pushes ranges to, kept between pushes. */
+  readonly pushes: PushConnections;
 }
 
 function liveRecord(

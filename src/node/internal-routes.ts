@@ -405,6 +405,7 @@ async function push(context: NodeContext, request: IncomingMessage, response: Se
   response.writeHead(200, { 'content-type': 'application/x-ndjson' });
   try {
     const total = await pushRanges(
+      context.pushes,
       context.engine,
       ranges,
       targets as string[],

@@ -22,6 +22,7 @@ import { ClusterGuard } from './cluster-guard.js';
 import { BulkTraffic, internalRoute } from './internal-routes.js';
 import { NodeMetrics } from './node-metrics.js';
 import { type ResolvedNodeOptions, resolveNodeOptions, type StorageNodeOptions } from './node-options.js';
+import { PushConnections } from './push.js';
 
 export interface BuildNodeOptions extends StorageNodeOptions {
   readonly logger?: Logger;
@@ -83,7 +84,15 @@ export async function buildNode(input: BuildNodeOptions = {}): Promise<StorageNo
     physicalNowMs,
     maxDriftMs: options.maxClockDriftMs,
   });
-  const context: NodeContext = { options, engine, clock, logger, guard, bulk: new BulkTraffic() };
+  const context: NodeContext = {
+    options,
+    engine,
+    clock,
+    logger,
+    guard,
+    bulk: new BulkTraffic(),
+    pushes: new PushConnections(),
+  };
   const metrics = new NodeMetrics(options.id, engine);
 
   const snapshotPath = join(options.dataDir, `${options.id}.json`);
@@ -186,6 +195,7 @@ export async function buildNode(input: BuildNodeOptions = {}): Promise<StorageNo
     const socketClosed = closeSocket?.();
     await guarded.drain(options.drainTimeoutMs);
     await socketClosed;
+    await context.pushes.close();
     clearInterval(purgeTimer);
     snapshots.stop();
     await snapshots.flush();
