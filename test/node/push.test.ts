@@ -43,20 +43,22 @@ describe('pushes between nodes', () => {
     await source.engine.apply(records);
   });
   after(() => Promise.all([source.shutdown('test over'), target.shutdown('test over')]));
+  /** Every record of the source, pushed to the target over `connections`. */
+  const pushAll = (connections: PushConnections) =>
+    pushRanges(
+      connections,
+      source.engine,
+      ALL,
+      [targetUrl],
+      1_000_000,
+      () => {},
+      AbortSignal.timeout(10_000),
+      undefined,
+    );
 
   test('a second push to the same target reuses the first push connections, and every record arrives', async () => {
     const connections = new PushConnections();
-    const push = () =>
-      pushRanges(
-        connections,
-        source.engine,
-        ALL,
-        [targetUrl],
-        1_000_000,
-        () => {},
-        AbortSignal.timeout(10_000),
-        undefined,
-      );
+    const push = () => pushAll(connections);
     const first = await push();
     const afterFirst = accepted;
     const second = await push();
@@ -89,18 +91,6 @@ describe('pushes between nodes', () => {
   test('once closed, the connections refuse new pushes', async () => {
     const connections = new PushConnections();
     await connections.close();
-    await assert.rejects(
-      pushRanges(
-        connections,
-        source.engine,
-        ALL,
-        [targetUrl],
-        1_000_000,
-        () => {},
-        AbortSignal.timeout(5_000),
-        undefined,
-      ),
-      { code: 'RINGKV_ERR_SHUTTING_DOWN' },
-    );
+    await assert.rejects(pushAll(connections), { code: 'RINGKV_ERR_SHUTTING_DOWN' });
   });
 });
