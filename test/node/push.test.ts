@@ -1,8 +1,12 @@
 // Proves that a node's pushes share their connections to a target: a second push to the same node opens no new
-// connection, every record arrives, a pool in use is never closed under a push, and a closed set refuses pushes.
+// connection, every record arrives, a pool in use is never closed under a push, a closed set refuses pushes, and
+// a node's shutdown closes the connections its pushes kept.
 import assert from 'node:assert/strict';
+import { once } from 'node:events';
+import type { Socket } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import { pino } from 'pino';
+import { request } from 'undici';
 import { buildNode, type StorageNode } from '../../src/node/node-server.js';
 import { PushConnections, pushRanges } from '../../src/node/push.js';
 import { RING_SIZE } from '../../src/ring/placement.js';
@@ -19,9 +23,10 @@ describe('pushes between nodes', () => {
   let target: StorageNode;
   let targetUrl: string;
   let accepted = 0;
-  const node = (id: string) =>
+  const node = (id: string, keepAliveTimeoutMs?: number) =>
     buildNode({
       id,
+      ...(keepAliveTimeoutMs !== undefined && { keepAliveTimeoutMs }),
       port: 0,
       dataDir: directory.path,
       engine: 'memory',
@@ -92,5 +97,39 @@ describe('pushes between nodes', () => {
     const connections = new PushConnections();
     await connections.close();
     await assert.rejects(pushAll(connections), { code: 'RINGKV_ERR_SHUTTING_DOWN' });
+  });
+
+  test("a node's shutdown closes the connections its pushes kept", async () => {
+    // The target keeps idle connections a minute, so only the source's shutdown can close this one in time.
+    const pusher = await node('push-pusher');
+    const keeper = await node('push-keeper', 60_000);
+    try {
+      const pusherUrl = `http://127.0.0.1:${(await pusher.listen()).port}`;
+      const keeperUrl = `http://127.0.0.1:${(await keeper.listen()).port}`;
+      const sockets: Socket[] = [];
+      keeper.server.on('connection', (socket: Socket) => sockets.push(socket));
+      const version = formatVersion({ wallMs: 1_700_000_000_000, logical: 0, writer: 'test' });
+      await pusher.engine.apply([{ key: Buffer.from('k'), version, value: Buffer.from('v') }]);
+      const answer = await request(`${pusherUrl}/internal/push`, {
+        method: 'POST',
+        body: JSON.stringify({ ranges: [[0, RING_SIZE]], targets: [keeperUrl], keysPerSecond: 1_000_000 }),
+      });
+      assert.equal(answer.statusCode, 200, await answer.body.text());
+      assert.equal(keeper.engine.stats().liveKeys, 1);
+      const open = sockets.filter((socket) => !socket.destroyed);
+      assert.ok(open.length >= 1, 'the push left its connection open for the next one');
+      const closed = Promise.all(open.map((socket) => once(socket, 'close')));
+      await pusher.shutdown('test over');
+      await Promise.race([
+        closed,
+        new Promise((_, reject) =>
+          AbortSignal.timeout(10_000).addEventListener('abort', () =>
+            reject(new Error('the pusher shut down and left its push connections open')),
+          ),
+        ),
+      ]);
+    } finally {
+      await Promise.allSettled([pusher.shutdown('test over'), keeper.shutdown('test over')]);
+    }
   });
 });
