@@ -1,11 +1,10 @@
 import { isUtf8 } from 'node:buffer';
-import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { createReadStream } from 'node:fs';
 import { open, rm } from 'node:fs/promises';
-import { setPriority } from 'node:os';
 import { streamObject } from 'stream-json/streamers/stream-object.js';
 import { RingKvError } from '../errors.js';
+import { spawnInBackground } from '../process/background.js';
 import { scriptArgs } from '../process/script.js';
 import { RING_SIZE } from '../ring/placement.js';
 import type { Version } from '../version/version.js';
@@ -33,12 +32,17 @@ export interface SnapshotResult {
 const WRITE_CHUNK_BYTES = 256 * 1024;
 const SCAN_BATCH = 1000;
 
+/** Where this process writes the snapshot for `path` before renaming it into place. */
+export function snapshotTemporaryPath(path: string): string {
+  return `${path}.tmp-${process.pid}`;
+}
+
 /**
  * Writes every live record to `path` atomically: into a temporary file beside it, fsynced, renamed over
  * the old one, then the directory fsynced. Streams in chunks, never holding the data set in memory.
  */
 export async function writeSnapshot(engine: StorageEngine, path: string): Promise<SnapshotResult> {
-  const temporary = `${path}.tmp-${process.pid}`;
+  const temporary = snapshotTemporaryPath(path);
   const file = await open(temporary, 'w');
   let keys = 0;
   let skipped = 0;
@@ -134,23 +138,13 @@ export async function importSnapshot(
 }
 
 /**
- * Writes the snapshot of the LMDB environment at `lmdbPath` in a child process at the lowest CPU priority
- * (nice 19), which reads the environment beside the serving node: the export costs the node no event-loop
- * time, heap or garbage collection, and the OS runs it when the CPUs would otherwise idle.
+ * Writes the snapshot of the LMDB environment at `lmdbPath` in a child process run as background work
+ * (spawnInBackground: the lowest CPU priority, in a session of its own), which reads the environment beside
+ * the serving node: the export costs the node no event-loop time, heap or garbage collection, and the OS runs
+ * it when the CPUs would otherwise idle. If the node dies, the child stops and removes its temporary file.
  */
 export async function writeSnapshotInChild(lmdbPath: string, path: string): Promise<SnapshotResult> {
-  const child = spawn(
-    process.execPath,
-    [...scriptArgs('./snapshot-child', import.meta.url), lmdbPath, path],
-    {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    },
-  );
-  if (child.pid !== undefined) {
-    try {
-      setPriority(child.pid, 19);
-    } catch {} // lowering priority may be refused in some sandboxes; the snapshot is still right
-  }
+  const child = spawnInBackground([...scriptArgs('./snapshot-child', import.meta.url), lmdbPath, path]);
   let stdout = '';
   let stderr = '';
   child.stdout.on('data', (chunk: Buffer) => {

@@ -1,7 +1,9 @@
 // Proves the JSON snapshot keeps the original format, round-trips every value, replaces files atomically,
 // and is rewritten only after a change.
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import { readdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { basename } from 'node:path';
 import { after, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { RingKvError } from '../../src/errors.js';
@@ -222,4 +224,51 @@ test('a running scheduler writes a changed engine periodically, and stops writin
   await engine.apply([{ key: Buffer.from('after-stop'), version: v(4), value: Buffer.from('s') }]);
   await sleep(100);
   assert.deepEqual(written, [5, 6], 'nothing written after stop()');
+});
+
+test('a snapshot child whose node dies stops at once and removes its temporary file', async () => {
+  const lmdbPath = `${directory.path}/orphaned.lmdb`;
+  const engine = new LmdbEngine(lmdbPath);
+  const value = Buffer.alloc(100, 'v');
+  for (let start = 0; start < 200_000; start += 1000) {
+    await engine.apply(
+      Array.from({ length: 1000 }, (_, i) => ({ key: Buffer.from(`key${start + i}`), version: v(1), value })),
+    );
+  }
+  await engine.close();
+  const path = nextPath();
+  const module = new URL('../../src/storage/snapshot.ts', import.meta.url).href;
+  const node = spawn(
+    process.execPath,
+    [
+      '--import',
+      'tsx',
+      '--input-type=module',
+      '-e',
+      `const { writeSnapshotInChild } = await import(${JSON.stringify(module)});
+       await writeSnapshotInChild(${JSON.stringify(lmdbPath)}, ${JSON.stringify(path)});`,
+    ],
+    { stdio: 'ignore' },
+  );
+  const name = basename(path);
+  let temporary: string | undefined;
+  while (temporary === undefined) {
+    temporary = (await readdir(directory.path)).find((file) => file.startsWith(`${name}.tmp-`));
+    if (temporary === undefined) await sleep(5);
+  }
+  node.kill('SIGKILL');
+  const childPid = Number(temporary.split('.tmp-')[1]);
+  const alive = () => {
+    try {
+      process.kill(childPid, 0);
+      return true;
+    } catch {
+      return false;
+    }
+  };
+  for (let waited = 0; waited < 10_000 && alive(); waited += 20) await sleep(20);
+  assert.equal(alive(), false, 'the orphaned snapshot child exited');
+  const left = await readdir(directory.path);
+  assert.equal(left.includes(temporary), false, 'its temporary file is gone');
+  assert.equal(left.includes(name), false, 'no snapshot was renamed into place');
 });
