@@ -252,10 +252,11 @@ test('a snapshot child whose node dies stops at once and removes its temporary f
   );
   const name = basename(path);
   let temporary: string | undefined;
-  while (temporary === undefined) {
+  for (let waited = 0; temporary === undefined && waited < 20_000; waited += 5) {
     temporary = (await readdir(directory.path)).find((file) => file.startsWith(`${name}.tmp-`));
     if (temporary === undefined) await sleep(5);
   }
+  assert.ok(temporary !== undefined, 'the snapshot child started writing its temporary file');
   node.kill('SIGKILL');
   const childPid = Number(temporary.split('.tmp-')[1]);
   const alive = () => {
