@@ -161,8 +161,14 @@ export async function buildDistributor(input: BuildDistributorOptions = {}): Pro
           clusterSecret: credentials.clusterSecret,
         };
   const observability: Observability = new Observability(options.id, () => cluster, options.eventStreamsMax);
-  // Clients' p99 over the 10 s before a move is what the move is paced against.
-  const movePacer = new MovePacer(() => recentP99Ms(observability.metrics.traffic.series(), 10));
+  // Clients' p99 over the 10 s before a move is what the move is paced against, and how busy they keep
+  // their connections: the server, made below, counts them; a move resumed while the cluster opens is
+  // paced by latency alone until it exists.
+  let openConnections = () => 0;
+  const movePacer = new MovePacer(
+    () => recentP99Ms(observability.metrics.traffic.series(), 10),
+    () => openConnections(),
+  );
   const cluster: Cluster = await Cluster.open(
     {
       id: options.id,
@@ -226,6 +232,7 @@ export async function buildDistributor(input: BuildDistributorOptions = {}): Pro
     onMalformed: () => observability.metrics.malformed(),
   });
   const server = guarded.server;
+  openConnections = () => guarded.connections;
 
   const { shutdown, stopped } = stopOnce(async (reason) => {
     logger.info({ reason, inFlight: guarded.inFlight }, 'distributor shutting down');

@@ -1,7 +1,7 @@
 import { once } from 'node:events';
 import { chmod, lstat, rm } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { type AddressInfo, createConnection, createServer as createNetServer } from 'node:net';
+import { type AddressInfo, createConnection, createServer as createNetServer, type Socket } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from 'pino';
 import { RingKvError } from '../errors.js';
@@ -35,6 +35,8 @@ export interface GuardedServerOptions {
 export interface GuardedServer {
   readonly server: Server;
   readonly inFlight: number;
+  /** Connections open now, idle keep-alive ones included. */
+  readonly connections: number;
   /**
    * Stops accepting connections, answers requests on open ones with 503 RINGKV_ERR_SHUTTING_DOWN, waits up
    * to `timeoutMs` for requests in flight, then closes every connection.
@@ -110,6 +112,11 @@ export function createGuardedServer(options: GuardedServerOptions): GuardedServe
         );
     },
   );
+  let connections = 0;
+  server.on('connection', (socket: Socket) => {
+    connections++;
+    socket.once('close', () => connections--);
+  });
   server.maxConnections = options.connectionsMax;
   server.keepAliveTimeout = options.keepAliveTimeoutMs; // a property, not a createServer option
   server.on('clientError', (error: NodeJS.ErrnoException, socket) => {
@@ -125,6 +132,9 @@ export function createGuardedServer(options: GuardedServerOptions): GuardedServe
     server,
     get inFlight() {
       return inFlight;
+    },
+    get connections() {
+      return connections;
     },
     async drain(timeoutMs) {
       stopping = true;

@@ -55,6 +55,41 @@ test('one slow request alone is not congestion, nor are requests no slower than 
   });
 });
 
+test('a window in which clients kept 65% of their open connections busy is congested, however fast each request', () => {
+  let connections = 10;
+  const pacer = new MovePacer(
+    () => 100,
+    () => connections,
+  );
+  pacer.start();
+  try {
+    assert.equal(pacer.targetMs, 300);
+    // 10 connections over a 200 ms window: 2,000 ms of connection time. 65 requests of 20 ms use 1,300 ms.
+    const busyWindow = (requests: number) => {
+      for (let i = 0; i < requests; i++) pacer.record(20);
+      pacer.closeWindow(200);
+    };
+    busyWindow(64);
+    assert.ok(Math.abs(pacer.factor() - 0.3) < 1e-9, `64 requests (64%) are calm: ${pacer.factor()}`);
+    busyWindow(65);
+    assert.ok(Math.abs(pacer.factor() - 0.21) < 1e-9, `65 requests (65%) are congested: ${pacer.factor()}`);
+    connections = 20;
+    busyWindow(65);
+    assert.ok(
+      Math.abs(pacer.factor() - 0.31) < 1e-9,
+      `the same on 20 connections is calm: ${pacer.factor()}`,
+    );
+    connections = 0;
+    busyWindow(500);
+    assert.ok(
+      Math.abs(pacer.factor() - 0.41) < 1e-9,
+      `no connections known: latency alone: ${pacer.factor()}`,
+    );
+  } finally {
+    pacer.stop();
+  }
+});
+
 test('the target is three times the p99 before the move, at least 5 ms; without a move nothing is judged', () => {
   withPacer(0, (pacer) => assert.equal(pacer.targetMs, 5));
   withPacer(1.5, (pacer) => assert.equal(pacer.targetMs, 5));
