@@ -107,8 +107,11 @@ async function preloadDirect(base: number): Promise<void> {
   await Promise.all(inFlight.values());
 }
 
-/** Polls GET /cluster while a move runs; stop() gives how long each phase of the move was seen. */
-function watchPhases(url: string): { stop(): Promise<string> } {
+/**
+ * Polls GET /cluster while a move runs; stop() gives how long each phase of the move was seen, and when it
+ * began in seconds of the load (the t= of BENCH_TICKS's lines).
+ */
+function watchPhases(url: string, loadStarted: number): { stop(): Promise<string> } {
   const seen: { phase: string; atMs: number }[] = [];
   const allowed: number[] = [];
   let running = true;
@@ -132,7 +135,7 @@ function watchPhases(url: string): { stop(): Promise<string> } {
       const phases = seen
         .map(
           ({ phase, atMs }, index) =>
-            `${phase} ${(((seen[index + 1]?.atMs ?? end) - atMs) / 1000).toFixed(1)}`,
+            `${phase} ${(((seen[index + 1]?.atMs ?? end) - atMs) / 1000).toFixed(1)} (from t=${((atMs - loadStarted) / 1000).toFixed(1)})`,
         )
         .join(', ');
       allowed.sort((a, b) => a - b);
@@ -218,12 +221,12 @@ try {
   const move = async (name: string, path: string) => {
     const ringBefore = await clusterRing(cluster.url);
     const from = now();
-    const watching = watchPhases(cluster.url);
+    const watching = watchPhases(cluster.url, started);
     const answer = await request(`${cluster.url}${path}`, { method: 'POST' });
     const body = (await answer.body.json()) as { moved: Moved; id: string };
     if (answer.statusCode !== 200) throw new Error(`${path}: ${JSON.stringify(body)}`);
     const to = now();
-    phaseLines.push(`${name}: ${await watching.stop()}`);
+    phaseLines.push(`${name} (asked at t=${(from / 1000).toFixed(1)}): ${await watching.stop()}`);
     moves.push({ name, from, to, moved: body.moved, rings: [ringBefore, await clusterRing(cluster.url)] });
     return body.id;
   };
@@ -275,7 +278,7 @@ try {
   console.log(
     '\nkeys moved: key copies placed on a node that did not hold them (both rings, every key); records sent: what the sources streamed (each range once, again where a verifier digest differed)',
   );
-  console.log(`\nphases (seconds, seen in GET /cluster every 100 ms):`);
+  console.log(`\nphases (seconds, seen in GET /cluster every 100 ms; from: seconds since the load began):`);
   for (const line of phaseLines) console.log(`  ${line}`);
   const split = (from: number, to: number) =>
     `GET ${p99(samples, from, to, 'get').toFixed(1)} ms, PUT ${p99(samples, from, to, 'put').toFixed(1)} ms`;
