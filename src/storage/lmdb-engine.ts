@@ -3,7 +3,7 @@ import type { EngineStats, FramesBatch, PositionRange, StorageEngine, WriteOutco
 import { compositeKey, positionPrefix, successor } from './keys.js';
 import { type CommitterOptions, LmdbCommitter } from './lmdb-committer.js';
 import { type LmdbStore, openLmdbStore } from './lmdb-store.js';
-import type { WriteJob, WriteResult } from './lmdb-writes.js';
+import { hasTombstonesBefore, type WriteJob, type WriteResult } from './lmdb-writes.js';
 import { RangeDigest } from './range-digest.js';
 import { decodeRecordBody, encodeRecordFrames, forEachFrame, type StoredRecord } from './record.js';
 import { RecordCache, type RecordCacheStats } from './record-cache.js';
@@ -286,6 +286,8 @@ export class LmdbEngine implements StorageEngine {
   }
 
   async purgeTombstones(deletedBeforeWallMs: number): Promise<number> {
+    this.#assertOpen();
+    if (!hasTombstonesBefore(this.#store, deletedBeforeWallMs)) return 0;
     let purged = 0;
     try {
       for (;;) {

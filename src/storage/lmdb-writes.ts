@@ -114,14 +114,27 @@ function dropRanges(
   return { dropped, rangesDone: ranges.length };
 }
 
+/**
+ * Whether any tombstone in `store` was written before `deletedBeforeWallMs`: a read, so a purge with nothing to
+ * do starts no transaction (and at a node's start, no writer thread).
+ */
+export function hasTombstonesBefore(store: LmdbStore, deletedBeforeWallMs: number): boolean {
+  return [...store.tombstones.getKeys({ end: tombstonesEnd(deletedBeforeWallMs), limit: 1 })].length > 0;
+}
+
+/** The tombstone index's keys start with the delete's wall time (u48): this is where `beforeWallMs` ends. */
+function tombstonesEnd(beforeWallMs: number): Buffer {
+  const end = Buffer.allocUnsafe(6);
+  end.writeUIntBE(Math.max(0, Math.min(beforeWallMs, 2 ** 48 - 1)), 0, 6);
+  return end;
+}
+
 function purgeTombstones(
   store: LmdbStore,
   deletedBeforeWallMs: number,
   limit: number,
 ): { purged: number; done: boolean } {
-  const end = Buffer.allocUnsafe(6);
-  end.writeUIntBE(Math.max(0, Math.min(deletedBeforeWallMs, 2 ** 48 - 1)), 0, 6);
-  const visited = [...store.tombstones.getKeys({ end, limit })];
+  const visited = [...store.tombstones.getKeys({ end: tombstonesEnd(deletedBeforeWallMs), limit })];
   let purged = 0;
   for (const indexKey of visited) {
     const composite = indexKey.subarray(6);

@@ -82,6 +82,23 @@ test('small batches commit on the event loop; large ones, drops and purges on th
   }
 });
 
+test('a purge with no tombstone old enough commits nothing and starts no writer thread', async () => {
+  const engine = openEngine();
+  try {
+    const tombstone = { key: Buffer.from('gone'), version: record('gone', 100, '').version, value: null };
+    await engine.apply([record('live', 1, 'v'), tombstone]);
+    const commits = engine.commits;
+    assert.equal(await engine.purgeTombstones(100), 0, 'deleted at 100: not before 100');
+    assert.equal(engine.commits, commits);
+    assert.equal(engine.threadCommits, 0);
+    assert.equal(await engine.purgeTombstones(101), 1);
+    assert.equal(engine.commits, commits + 1);
+    assert.equal(engine.threadCommits, 1, 'a purge that has work commits on the writer thread');
+  } finally {
+    await engine.close();
+  }
+});
+
 test('a stale write queued behind a newer one in the same commit is refused', async () => {
   const engine = openEngine();
   try {
