@@ -1,11 +1,13 @@
 /** Starts the processes a benchmark measures, optionally pinned to a CPU (when taskset exists). */
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { once } from 'node:events';
+import { appendFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 
 export const CLI = fileURLToPath(new URL('../../dist/cli/main.js', import.meta.url));
 export const TSX_LOADER = ['--import', 'tsx'];
+const LOG_FILE = process.env.BENCH_LOG || undefined;
 
 export interface Server {
   readonly url: string;
@@ -30,7 +32,8 @@ export function pinSelf(cpu: number): string {
 
 /**
  * Runs `node <args>` and resolves when it prints a JSON line with `msg` equal to `ready` and a `port`.
- * With `cpu`, the process (and its children) are pinned to that CPU.
+ * With `cpu`, the process (and its children) are pinned to that CPU. With BENCH_LOG set, every line the
+ * process prints (its log) is appended to that file, to see afterwards when each step of a run happened.
  */
 export async function startServer(args: readonly string[], ready: string, cpu?: number): Promise<Server> {
   const pinned = hasTaskset && cpu !== undefined;
@@ -39,6 +42,7 @@ export async function startServer(args: readonly string[], ready: string, cpu?: 
   const child = spawn(command, fullArgs, { stdio: ['ignore', 'pipe', 'inherit'] });
   const port = await new Promise<number>((resolve, reject) => {
     createInterface({ input: child.stdout! }).on('line', (line) => {
+      if (LOG_FILE !== undefined) appendFileSync(LOG_FILE, `${line}\n`);
       try {
         const entry = JSON.parse(line) as { msg?: string; port?: number };
         if (entry.msg === ready && typeof entry.port === 'number') resolve(entry.port);
