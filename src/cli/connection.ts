@@ -1,6 +1,6 @@
 /** What the commands that talk to a distributor share: --url, --admin-token, --timeout, --json, and the client. */
 import { type Command, Option } from 'commander';
-import { RingKvClient } from '../client/ring-kv-client.js';
+import type { RingKvClient } from '../client/ring-kv-client.js';
 import { integerOption } from './parse.js';
 
 export const DEFAULT_URL = 'http://127.0.0.1:5000';
@@ -28,22 +28,23 @@ export function addConnectionOptions(command: Command): Command {
     .option('--json', 'print JSON, for scripts');
 }
 
-export function clientFor(options: ConnectionOptions, admin = false): RingKvClient {
-  return new RingKvClient({
-    url: options.url ?? DEFAULT_URL,
-    ...(options.adminToken !== undefined && options.adminToken !== '' && { adminToken: options.adminToken }),
-    ...(options.timeout !== undefined &&
-      (admin ? { adminTimeoutMs: options.timeout } : { timeoutMs: options.timeout })),
-  });
-}
-
-/** Runs `work` with a client, and closes it whatever happens. */
+/**
+ * Runs `work` with a client, and closes it whatever happens. The client (and undici under it) is loaded here,
+ * not when the CLI starts: `ringkv node` and `ringkv start` never use it, and loading it was about a fifth of
+ * a node's start-up CPU, which an add_server pays while clients wait.
+ */
 export async function withClient<T>(
   options: ConnectionOptions,
   work: (client: RingKvClient) => Promise<T>,
   admin = false,
 ): Promise<T> {
-  const client = clientFor(options, admin);
+  const { RingKvClient } = await import('../client/ring-kv-client.js');
+  const client = new RingKvClient({
+    url: options.url ?? DEFAULT_URL,
+    ...(options.adminToken !== undefined && options.adminToken !== '' && { adminToken: options.adminToken }),
+    ...(options.timeout !== undefined &&
+      (admin ? { adminTimeoutMs: options.timeout } : { timeoutMs: options.timeout })),
+  });
   try {
     return await work(client);
   } finally {

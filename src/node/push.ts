@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Pool } from 'undici';
+import type { Pool } from 'undici';
 import { RingKvError } from '../errors.js';
 import { CLUSTER_SECRET_HEADER } from '../security/secrets.js';
 import type { PositionRange, StorageEngine } from '../storage/engine.js';
@@ -30,13 +30,22 @@ const IDLE_POOLS_MAX = 32;
  * 5% of a source's CPU during a move (profiled). A pool in use is never closed under a push; idle ones past
  * IDLE_POOLS_MAX are, and each pool's idle sockets close on their own after undici's keep-alive timeout.
  */
+let undici: Promise<typeof import('undici')> | undefined;
+
 export class PushConnections {
   /** Insertion order is recency of use: the first idle entry is the least recently used. */
   readonly #pools = new Map<string, { readonly pool: Pool; users: number }>();
   #closed = false;
 
-  /** The pool for `url`, held until `release(url)`. Throws if closed. */
-  acquire(url: string): Pool {
+  /**
+   * The pool for `url`, held until `release(url)`. Rejects if closed. undici is loaded by the first call: only
+   * a node that pushes needs it, and loading it was a fifth of the CPU of a node's start (about 90 of 450 ms
+   * in importing the node's modules), which an add_server pays while clients wait.
+   */
+  async acquire(url: string): Promise<Pool> {
+    undici ??= import('undici');
+    const { Pool } = await undici;
+    // Nothing awaits from here on, so two pushes to one target cannot both open a pool for it.
     if (this.#closed) throw new RingKvError('RINGKV_ERR_SHUTTING_DOWN', 'the node is shutting down');
     const entry = this.#pools.get(url) ?? {
       pool: new Pool(url, { connections: WINDOW, pipelining: 1 }),
@@ -151,7 +160,7 @@ export async function pushRanges(
     inFlight.push(delivered);
   };
   try {
-    for (const url of targets) pools.push({ url, pool: connections.acquire(url) });
+    for (const url of targets) pools.push({ url, pool: await connections.acquire(url) });
     // Frames as the engine stores them, gathered across ranges: a move has thousands of small ranges.
     let batch: Buffer[] = [];
     let records = 0;

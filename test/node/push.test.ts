@@ -75,19 +75,19 @@ describe('pushes between nodes', () => {
     await connections.close();
   });
 
-  test('idle pools past the limit are closed, least recently used first, but never one in use', () => {
+  test('idle pools past the limit are closed, least recently used first, but never one in use', async () => {
     const connections = new PushConnections();
-    const busy = connections.acquire('http://127.0.0.1:1');
+    const busy = await connections.acquire('http://127.0.0.1:1');
     for (let port = 2; port < 100; port++) {
-      connections.acquire(`http://127.0.0.1:${port}`);
+      await connections.acquire(`http://127.0.0.1:${port}`);
       connections.release(`http://127.0.0.1:${port}`);
     }
     assert.ok(connections.size <= 33, `${connections.size} pools open`);
-    assert.equal(connections.acquire('http://127.0.0.1:1'), busy, 'the pool in use was kept');
-    const recent = connections.acquire('http://127.0.0.1:99');
+    assert.equal(await connections.acquire('http://127.0.0.1:1'), busy, 'the pool in use was kept');
+    const recent = await connections.acquire('http://127.0.0.1:99');
     connections.release('http://127.0.0.1:99');
     assert.equal(
-      connections.acquire('http://127.0.0.1:99'),
+      await connections.acquire('http://127.0.0.1:99'),
       recent,
       'the most recently used idle pool was kept',
     );
