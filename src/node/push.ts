@@ -24,14 +24,15 @@ const TARGET_TIMEOUT_MS = 30_000;
 /** Idle targets' pools kept past this many are closed, least recently used first. */
 const IDLE_POOLS_MAX = 32;
 
+/** undici, loaded by the first push (see PushConnections.acquire). */
+let undici: Promise<typeof import('undici')> | undefined;
+
 /**
  * Connections to push targets, kept from one push to the next. A move makes dozens of pushes from each
  * source to the same few targets; a pool per push (two new connections each, and their teardown) was about
  * 5% of a source's CPU during a move (profiled). A pool in use is never closed under a push; idle ones past
  * IDLE_POOLS_MAX are, and each pool's idle sockets close on their own after undici's keep-alive timeout.
  */
-let undici: Promise<typeof import('undici')> | undefined;
-
 export class PushConnections {
   /** Insertion order is recency of use: the first idle entry is the least recently used. */
   readonly #pools = new Map<string, { readonly pool: Pool; users: number }>();
