@@ -16,15 +16,19 @@ export interface RunningProcess {
 }
 
 /**
- * Runs `ringkv <args>` and resolves once it logs `listeningMessage` with a port. Logs are JSON because
- * stdout is a pipe. Rejects if the process exits first or takes longer than `timeoutMs`.
+ * Runs `ringkv <args>` (with `nodeFlags` for Node itself) and resolves once it logs `listeningMessage` with a
+ * port. Logs are JSON because stdout is a pipe. Rejects if the process exits first or takes longer than
+ * `timeoutMs`.
  */
 export async function startCli(
   args: readonly string[],
   listeningMessage: string,
   timeoutMs = 15_000,
+  nodeFlags: readonly string[] = [],
 ): Promise<RunningProcess> {
-  const child = spawn(process.execPath, [CLI_PATH, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [...nodeFlags, CLI_PATH, ...args], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   const logs: Record<string, unknown>[] = [];
   let stderr = '';
   child.stderr!.on('data', (chunk) => {

@@ -10,7 +10,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { Agent, Pool, request } from 'undici';
 import { resolveNodeOptions } from '../../src/node/node-options.js';
 import { http } from '../helpers/http.js';
-import { startNodeProcess } from '../helpers/processes.js';
+import { startCli, startNodeProcess } from '../helpers/processes.js';
 import { temporaryDirectory } from '../helpers/temporary.js';
 
 const directory = await temporaryDirectory('ringkv-node-process-');
@@ -144,9 +144,8 @@ test("the writer thread commits under SCHED_BATCH by default, the event loop und
     ]);
     try {
       const pid = node.child.pid!;
-      // Over 64 KiB of records: committed on the writer thread. The thread may already be running (the
-      // node's first tombstone purge starts it too), so the check counts policies after the write, not new
-      // threads.
+      // Over 64 KiB of records: committed on the writer thread, which this write starts. The check counts
+      // policies after the write, which holds however the thread came to be running.
       const answer = await http(`${node.url}/kv/large`, { method: 'PUT', body: Buffer.alloc(100_000, 1) });
       assert.equal(answer.status, 204);
       const after = await threadPolicies(pid);
@@ -164,6 +163,30 @@ test("the writer thread commits under SCHED_BATCH by default, the event loop und
   assert.throws(() => resolveNodeOptions({ writerPolicy: 'fast' as 'batch' }), {
     code: 'RINGKV_ERR_INVALID_OPTION',
   });
+});
+
+test('a node starts without loading undici: only its first push to another node needs it', async () => {
+  // What a node loads at its start, an add_server pays while clients wait (docs/CLUSTER.md): undici was
+  // 110 modules of it. undici is CommonJS, so what the process loaded is in the module cache at its exit.
+  const dataDir = `${directory.path}/undici`;
+  await mkdir(dataDir, { recursive: true });
+  const preload = `${dataDir}/report-undici.cjs`;
+  await writeFile(
+    preload,
+    `process.on('exit', () => require('node:fs').writeFileSync(${JSON.stringify(`${dataDir}/undici-modules`)},
+      String(Object.keys(require('node:module')._cache).filter((path) => path.includes('/node_modules/undici/')).length)));`,
+  );
+  const node = await startCli(
+    ['node', '--port', '0', '--id', 'no-undici', '--data-dir', dataDir, '--snapshot-interval', '0'],
+    'storage node listening',
+    15_000,
+    ['--require', preload],
+  );
+  const answer = await http(`${node.url}/put?key=k&value=v`, { method: 'PUT' });
+  assert.equal(answer.status, 200);
+  node.child.kill('SIGTERM');
+  assert.equal(await node.exited, 0);
+  assert.equal(await readFile(`${dataDir}/undici-modules`, 'utf8'), '0');
 });
 
 test('a second signal exits at once, even while a request is still draining', async () => {
