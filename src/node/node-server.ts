@@ -230,6 +230,7 @@ export async function buildNode(input: BuildNodeOptions = {}): Promise<StorageNo
         },
         'storage node listening',
       );
+      setImmediate(() => context.pushes.warm());
       return address;
     },
   };

@@ -24,8 +24,13 @@ const TARGET_TIMEOUT_MS = 30_000;
 /** Idle targets' pools kept past this many are closed, least recently used first. */
 const IDLE_POOLS_MAX = 32;
 
-/** undici, loaded by the first push (see PushConnections.acquire). */
+/** undici, loaded once the node listens (see PushConnections.warm), or by the first push if sooner. */
 let undici: Promise<typeof import('undici')> | undefined;
+
+function loadUndici(): Promise<typeof import('undici')> {
+  undici ??= import('undici');
+  return undici;
+}
 
 /**
  * Connections to push targets, kept from one push to the next. A move makes dozens of pushes from each
@@ -39,13 +44,19 @@ export class PushConnections {
   #closed = false;
 
   /**
-   * The pool for `url`, held until `release(url)`. Rejects if closed. undici is loaded by the first call: only
-   * a node that pushes needs it, and loading it was a fifth of the CPU of a node's start (about 90 of 450 ms
-   * in importing the node's modules), which an add_server pays while clients wait.
+   * Loads undici, in the background, for the pushes to come. A node calls it once it listens: loading undici
+   * is about 100 ms of CPU in one synchronous step (110 modules), a fifth of what a node's start imports. At
+   * its first push that step fell on every source of an add_server at once, while clients waited on them
+   * (each old node answered its health check in 350-400 ms then, bench:rebalance at 2,000 requests/s); before
+   * it listens it delayed the new node, to which no request is routed until the move has begun.
    */
+  warm(): void {
+    loadUndici().catch(() => {}); // a failure resurfaces at the first acquire
+  }
+
+  /** The pool for `url`, held until `release(url)`. Rejects if closed. */
   async acquire(url: string): Promise<Pool> {
-    undici ??= import('undici');
-    const { Pool } = await undici;
+    const { Pool } = await loadUndici();
     // Nothing awaits from here on, so two pushes to one target cannot both open a pool for it.
     if (this.#closed) throw new RingKvError('RINGKV_ERR_SHUTTING_DOWN', 'the node is shutting down');
     const entry = this.#pools.get(url) ?? {
