@@ -25,6 +25,7 @@ import { CLUSTER_SECRET_HEADER } from '../security/secrets.js';
 import { encodeRecordFrames, RecordFrameDecoder, type StoredRecord } from '../storage/record.js';
 import type { Version } from '../version/version.js';
 import { BatchLane } from './batch-lane.js';
+import { type LaneAnswer, LaneConnection, LaneError } from './lane-connection.js';
 
 export interface NodeClientSettings {
   /** Sent on every request (x-ringkv-cluster-secret): a node that belongs to the cluster requires it. */
@@ -62,6 +63,8 @@ const PUSH_IDLE_TIMEOUT_MS = 60_000;
 const BATCH_OPS_MAX = 256;
 /** The largest frame a node may send back in a scan: a 64 MiB value and its key. */
 const FRAME_BYTES_MAX = 65 * 1024 * 1024;
+/** The largest answer to a batch accepted (BATCH_OPS_MAX reads of values at the node's limit fit). */
+const BATCH_ANSWER_BYTES_MAX = 1024 * 1024 * 1024;
 
 /** Moves ranges in the JSON form the node's scan, count and drop routes take. */
 function rangesJson(ranges: readonly PositionRange[]): string {
@@ -93,9 +96,16 @@ export class NodeClient {
   readonly #pool: Pool;
   readonly #limits: NodeClientSettings;
   #inFlight = 0;
-  /** Reads and writes batch separately, so reads never wait behind a batch waiting for its writes' flush. */
+  /**
+   * Reads and writes batch separately, so reads never wait behind a batch waiting for its writes' flush.
+   * Each lane has one batch in flight at most, on a connection of its own (lane-connection.ts).
+   */
   readonly #reads: BatchLane;
   readonly #writes: BatchLane;
+  readonly #readConnection: LaneConnection;
+  readonly #writeConnection: LaneConnection;
+  /** The request line and headers of a batch, Content-Length aside. */
+  readonly #multiHead: string;
   #queuedOrSent = 0;
   readonly #multiHeaders: Record<string, string>;
   readonly #plainHeaders: Record<string, string>;
@@ -114,8 +124,19 @@ export class NodeClient {
     });
     this.#multiHeaders = this.#headers({ 'content-type': MULTI_CONTENT_TYPE });
     this.#plainHeaders = this.#headers(undefined);
-    this.#reads = new BatchLane((ops) => this.#multi(ops), BATCH_OPS_MAX);
-    this.#writes = new BatchLane((ops) => this.#multi(ops), BATCH_OPS_MAX);
+    const { hostname, port, host } = new URL(url);
+    const target =
+      socketPath !== undefined
+        ? { path: socketPath }
+        : { host: hostname.replace(/^\[|\]$/g, ''), port: Number(port || 80) };
+    const lane = { timeoutMs: limits.timeoutMs, answerBytesMax: BATCH_ANSWER_BYTES_MAX };
+    this.#readConnection = new LaneConnection(target, lane);
+    this.#writeConnection = new LaneConnection(target, lane);
+    this.#multiHead = `POST /internal/multi HTTP/1.1\r\nhost: ${host}\r\n${Object.entries(this.#multiHeaders)
+      .map(([name, value]) => `${name}: ${value}\r\n`)
+      .join('')}`;
+    this.#reads = new BatchLane((ops) => this.#multi(ops, this.#readConnection), BATCH_OPS_MAX);
+    this.#writes = new BatchLane((ops) => this.#multi(ops, this.#writeConnection), BATCH_OPS_MAX);
   }
 
   /** `extra` and the cluster secret. The batches' (the hot path's) are built once: #multiHeaders. */
@@ -141,12 +162,9 @@ export class NodeClient {
     headers: Record<string, string> = this.#plainHeaders,
     probe?: { readonly timeoutMs: number },
   ): Promise<Exchange> {
-    if (!this.available && probe === undefined)
-      throw this.#failure('RINGKV_ERR_NODE_UNAVAILABLE', 'marked down by health checks');
+    if (probe === undefined) this.#admit();
+    else this.#admitProbe();
     const timeoutMs = probe?.timeoutMs ?? this.#limits.timeoutMs;
-    if (this.#inFlight >= this.#limits.inFlightMax) {
-      throw this.#failure('RINGKV_ERR_OVERLOADED', `${this.#limits.inFlightMax} requests already in flight`);
-    }
     this.#inFlight++;
     try {
       const answer = await this.#pool.request({
@@ -166,6 +184,28 @@ export class NodeClient {
     }
   }
 
+  /** Refuses a request at once when the node is marked down or has its limit of requests in flight. */
+  #admit(): void {
+    if (!this.available) throw this.#failure('RINGKV_ERR_NODE_UNAVAILABLE', 'marked down by health checks');
+    this.#admitProbe();
+  }
+
+  #admitProbe(): void {
+    if (this.#inFlight >= this.#limits.inFlightMax) {
+      throw this.#failure('RINGKV_ERR_OVERLOADED', `${this.#limits.inFlightMax} requests already in flight`);
+    }
+  }
+
+  #laneFailure(error: unknown): RingKvError {
+    if (!(error instanceof LaneError)) return this.#transportFailure(error);
+    if (error.kind === 'timeout')
+      return this.#failure('RINGKV_ERR_NODE_TIMEOUT', `no answer within ${this.#limits.timeoutMs} ms`);
+    if (error.kind === 'malformed') return this.#failure('RINGKV_ERR_NODE_ERROR', error.message);
+    const reason = `${error.code ?? 'request failed'}: ${error.message}`;
+    this.onUnreachable?.(reason);
+    return this.#failure('RINGKV_ERR_NODE_UNAVAILABLE', reason);
+  }
+
   #transportFailure(error: unknown, timeoutMs = this.#limits.timeoutMs): RingKvError {
     if (error instanceof RingKvError) return error;
     const code = (error as { code?: string }).code ?? '';
@@ -178,7 +218,7 @@ export class NodeClient {
   }
 
   /** Turns a node's `{ error, code }` answer into the same typed error, or a NODE_ERROR if it is not one. */
-  #refusal(exchange: Exchange): RingKvError {
+  #refusal(exchange: Pick<Exchange, 'status' | 'body'>): RingKvError {
     try {
       const body = JSON.parse(exchange.body.toString('utf8')) as { error?: string; code?: string };
       if (typeof body.code === 'string' && body.code in errorCatalog) {
@@ -200,13 +240,17 @@ export class NodeClient {
   }
 
   /** Sends one batch of operations as POST /internal/multi. */
-  async #multi(ops: MultiOp[]): Promise<MultiResult[]> {
-    const exchange = await this.#exchange(
-      'POST',
-      '/internal/multi',
-      encodeMultiRequest(ops),
-      this.#multiHeaders,
-    );
+  async #multi(ops: MultiOp[], connection: LaneConnection): Promise<MultiResult[]> {
+    this.#admit();
+    this.#inFlight++;
+    let exchange: LaneAnswer;
+    try {
+      exchange = await connection.request(this.#multiHead, encodeMultiRequest(ops));
+    } catch (error) {
+      throw this.#laneFailure(error);
+    } finally {
+      this.#inFlight--;
+    }
     if (exchange.status !== 200) throw this.#refusal(exchange);
     try {
       return decodeMultiResponse(exchange.body, ops);
@@ -403,7 +447,6 @@ export class NodeClient {
     if (answer.statusCode !== 200) {
       throw this.#refusal({
         status: answer.statusCode,
-        headers: answer.headers,
         body: Buffer.from(await answer.body.arrayBuffer()),
       });
     }
@@ -420,7 +463,7 @@ export class NodeClient {
           };
           pending = pending.slice(newline + 1);
           if (line.error !== undefined)
-            throw this.#refusal({ status: 500, headers: {}, body: Buffer.from(JSON.stringify(line)) });
+            throw this.#refusal({ status: 500, body: Buffer.from(JSON.stringify(line)) });
           if (line.done) {
             if (!Array.isArray(line.digests) || line.digests.length !== ranges.length)
               throw this.#failure('RINGKV_ERR_NODE_ERROR', 'the push answered no digest for each range');
@@ -436,6 +479,8 @@ export class NodeClient {
   }
 
   close(): Promise<void> {
+    this.#readConnection.close();
+    this.#writeConnection.close();
     return this.#pool.close();
   }
 }
