@@ -42,12 +42,13 @@ const KEEP_ALIVE_DEFAULT_MS = 5000;
 
 /**
  * One keep-alive HTTP/1.1 connection from the distributor to a node, for one of its batch lanes, which has
- * at most one batch in flight (BatchLane): so one request at a time, answered in order, and no pool. Through undici's
- * pool an exchange cost its client 42-49 µs of CPU at saturation and 124 at 1,000 a second; here it costs
- * 21-29 and 80 (the same POST of 200 bytes answered with 300, on one core, measured side by side). It speaks only what a node's batch route answers: a status line, headers, a body framed by
- * Content-Length. An idle connection is reused only well within the keep-alive the node announces, so a
- * request never races the node closing it; anything unexpected fails the exchange and closes the connection,
- * and the next exchange opens a new one.
+ * at most one batch in flight (BatchLane): so one request at a time, answered in order, and no pool. Through
+ * undici's pool an exchange cost its client 42-49 µs of CPU at saturation and 124 at 1,000 a second; here it
+ * costs 21-29 and 80 (the same POST of 200 bytes answered with 300, on one core, measured side by side). It
+ * speaks only what a node's batch route answers: a status line, headers, a body framed by Content-Length.
+ * An idle connection is reused only within half the keep-alive the node announces, so a request does not
+ * race the node closing it; anything unexpected fails the exchange and closes the connection, and the next
+ * exchange opens a new one.
  */
 export class LaneConnection {
   readonly #target: NetConnectOpts;

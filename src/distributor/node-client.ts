@@ -107,7 +107,6 @@ export class NodeClient {
   /** The request line and headers of a batch, Content-Length aside. */
   readonly #multiHead: string;
   #queuedOrSent = 0;
-  readonly #multiHeaders: Record<string, string>;
   readonly #plainHeaders: Record<string, string>;
 
   /** `socketPath`: the node's Unix socket, when it runs on this machine and serves on one (`url` names it still). */
@@ -122,7 +121,6 @@ export class NodeClient {
       keepAliveTimeout: 10_000,
       ...(socketPath !== undefined && { socketPath }),
     });
-    this.#multiHeaders = this.#headers({ 'content-type': MULTI_CONTENT_TYPE });
     this.#plainHeaders = this.#headers(undefined);
     const { hostname, port, host } = new URL(url);
     const target =
@@ -132,14 +130,16 @@ export class NodeClient {
     const lane = { timeoutMs: limits.timeoutMs, answerBytesMax: BATCH_ANSWER_BYTES_MAX };
     this.#readConnection = new LaneConnection(target, lane);
     this.#writeConnection = new LaneConnection(target, lane);
-    this.#multiHead = `POST /internal/multi HTTP/1.1\r\nhost: ${host}\r\n${Object.entries(this.#multiHeaders)
+    this.#multiHead = `POST /internal/multi HTTP/1.1\r\nhost: ${host}\r\n${Object.entries(
+      this.#headers({ 'content-type': MULTI_CONTENT_TYPE }),
+    )
       .map(([name, value]) => `${name}: ${value}\r\n`)
       .join('')}`;
     this.#reads = new BatchLane((ops) => this.#multi(ops, this.#readConnection), BATCH_OPS_MAX);
     this.#writes = new BatchLane((ops) => this.#multi(ops, this.#writeConnection), BATCH_OPS_MAX);
   }
 
-  /** `extra` and the cluster secret. The batches' (the hot path's) are built once: #multiHeaders. */
+  /** `extra` and the cluster secret. The batches' (the hot path's) are rendered once: #multiHead. */
   #headers(extra: Record<string, string> | undefined): Record<string, string> {
     const secret = this.#limits.clusterSecret;
     if (secret === undefined) return extra ?? {};
@@ -163,7 +163,7 @@ export class NodeClient {
     probe?: { readonly timeoutMs: number },
   ): Promise<Exchange> {
     if (probe === undefined) this.#admit();
-    else this.#admitProbe();
+    else this.#checkInFlight();
     const timeoutMs = probe?.timeoutMs ?? this.#limits.timeoutMs;
     this.#inFlight++;
     try {
@@ -187,23 +187,20 @@ export class NodeClient {
   /** Refuses a request at once when the node is marked down or has its limit of requests in flight. */
   #admit(): void {
     if (!this.available) throw this.#failure('RINGKV_ERR_NODE_UNAVAILABLE', 'marked down by health checks');
-    this.#admitProbe();
+    this.#checkInFlight();
   }
 
-  #admitProbe(): void {
+  #checkInFlight(): void {
     if (this.#inFlight >= this.#limits.inFlightMax) {
       throw this.#failure('RINGKV_ERR_OVERLOADED', `${this.#limits.inFlightMax} requests already in flight`);
     }
   }
 
+  /** A lane's failure as a typed error: an answer it cannot read is the node's error, not its absence. */
   #laneFailure(error: unknown): RingKvError {
-    if (!(error instanceof LaneError)) return this.#transportFailure(error);
-    if (error.kind === 'timeout')
-      return this.#failure('RINGKV_ERR_NODE_TIMEOUT', `no answer within ${this.#limits.timeoutMs} ms`);
-    if (error.kind === 'malformed') return this.#failure('RINGKV_ERR_NODE_ERROR', error.message);
-    const reason = `${error.code ?? 'request failed'}: ${error.message}`;
-    this.onUnreachable?.(reason);
-    return this.#failure('RINGKV_ERR_NODE_UNAVAILABLE', reason);
+    if (error instanceof LaneError && error.kind === 'malformed')
+      return this.#failure('RINGKV_ERR_NODE_ERROR', error.message);
+    return this.#transportFailure(error); // a timeout carries the code TIMEOUT
   }
 
   #transportFailure(error: unknown, timeoutMs = this.#limits.timeoutMs): RingKvError {

@@ -5,6 +5,7 @@ import { type AddressInfo, createServer, type Server, type Socket } from 'node:n
 import { after, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { LaneConnection, LaneError } from '../../src/distributor/lane-connection.js';
+import { NodeClient } from '../../src/distributor/node-client.js';
 import { temporaryDirectory } from '../helpers/temporary.js';
 
 const directory = await temporaryDirectory('ringkv-lane-');
@@ -191,5 +192,34 @@ test('an answer with connection: close is the last on its connection; a Unix soc
   } finally {
     lane.close();
     server.close();
+  }
+});
+
+test("a node client's batches fail with typed errors: timeout, the node's error, unavailable", async () => {
+  const settings = { connections: 2, inFlightMax: 64, timeoutMs: 300 };
+  const silent = await rawServer(() => {});
+  const chunked = await rawServer((socket) =>
+    socket.write('HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n0\r\n\r\n'),
+  );
+  const gone = await rawServer(() => {});
+  const gonePort = gone.port;
+  gone.server.close();
+  const unreachable: string[] = [];
+  const clients = [silent.port, chunked.port, gonePort].map((port) => {
+    const client = new NodeClient(`node-${port}`, `http://127.0.0.1:${port}`, settings);
+    client.onUnreachable = (reason) => unreachable.push(`${port}: ${reason}`);
+    return client;
+  });
+  try {
+    await assert.rejects(clients[0]!.read('k'), { code: 'RINGKV_ERR_NODE_TIMEOUT' });
+    await assert.rejects(clients[1]!.read('k'), { code: 'RINGKV_ERR_NODE_ERROR' });
+    assert.deepEqual(unreachable, [], 'a slow or confused node is not marked down');
+    await assert.rejects(clients[2]!.read('k'), { code: 'RINGKV_ERR_NODE_UNAVAILABLE' });
+    assert.equal(unreachable.length, 1);
+    assert.match(unreachable[0]!, /ECONNREFUSED/);
+  } finally {
+    await Promise.all(clients.map((client) => client.close()));
+    silent.server.close();
+    chunked.server.close();
   }
 });
