@@ -1,4 +1,5 @@
 import { connect, type Socket } from 'node:net';
+import { parseAnswerHead } from '../http/answer-head.js';
 
 /**
  * One keep-alive HTTP/1.1 connection that sends a request and waits for its answer, for the load generator
@@ -105,25 +106,12 @@ export class Http1Connection {
       return;
     }
     const headText = this.#buffer.toString('latin1', 0, end);
-    const status = Number(headText.slice(9, 12));
-    if (!headText.startsWith('HTTP/1.') || !Number.isInteger(status)) {
+    const parsed = parseAnswerHead(headText);
+    if (parsed === undefined) {
       this.#fail(new Error(`malformed status line: ${headText.slice(0, 40)}`));
       return;
     }
-    let contentLength: number | undefined;
-    let chunked = false;
-    let close = headText.startsWith('HTTP/1.0');
-    for (const line of headText.split('\r\n').slice(1)) {
-      const colon = line.indexOf(':');
-      const name = line.slice(0, colon).trim().toLowerCase();
-      const value = line
-        .slice(colon + 1)
-        .trim()
-        .toLowerCase();
-      if (name === 'content-length') contentLength = Number(value);
-      else if (name === 'transfer-encoding') chunked = value.includes('chunked');
-      else if (name === 'connection') close = value === 'close';
-    }
+    const { status, contentLength, chunked, close } = parsed;
     const bodyStart = end + 4;
     let body: Buffer;
     let consumed: number;

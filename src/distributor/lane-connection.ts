@@ -1,4 +1,5 @@
 import { connect, type NetConnectOpts, type Socket } from 'node:net';
+import { parseAnswerHead } from '../http/answer-head.js';
 
 /** An answer to a batch: its status and its body (Content-Length framed). */
 export interface LaneAnswer {
@@ -92,8 +93,7 @@ export class LaneConnection {
   /** Closes the connection; an exchange in flight fails. */
   close(): void {
     this.#closed = true;
-    this.#fail(new LaneError('transport', 'the connection was closed'));
-    this.#drop();
+    this.#fail(new LaneError('transport', 'the connection was closed')); // drops the socket too
   }
 
   #open(): Socket {
@@ -172,26 +172,14 @@ export class LaneConnection {
       return false;
     }
     const head = buffer.toString('latin1', 0, headEnd);
-    const status = Number(head.slice(9, 12));
-    if (!head.startsWith('HTTP/1.1 ') || !Number.isInteger(status) || status < 200) {
+    const parsed = parseAnswerHead(head);
+    if (parsed === undefined || parsed.status < 200) {
       this.#fail(new LaneError('malformed', `unexpected status line: ${head.slice(0, 40)}`));
       return false;
     }
-    let length: number | undefined;
-    let close = false;
-    for (const line of head.split('\r\n').slice(1)) {
-      const colon = line.indexOf(':');
-      const name = line.slice(0, colon).trim().toLowerCase();
-      const value = line.slice(colon + 1).trim();
-      if (name === 'content-length') length = /^\d+$/.test(value) ? Number(value) : Number.NaN;
-      else if (name === 'transfer-encoding') length = Number.NaN;
-      else if (name === 'connection') close = value.toLowerCase() === 'close';
-      else if (name === 'keep-alive') {
-        const seconds = /timeout=(\d+)/i.exec(value)?.[1];
-        if (seconds !== undefined) this.#reuseMs = Number(seconds) * 1000 * KEEP_ALIVE_SHARE;
-      }
-    }
-    if (length === undefined || !Number.isSafeInteger(length)) {
+    const { status, contentLength: length, chunked, close, keepAliveSeconds } = parsed;
+    if (keepAliveSeconds !== undefined) this.#reuseMs = keepAliveSeconds * 1000 * KEEP_ALIVE_SHARE;
+    if (chunked || length === undefined || !Number.isSafeInteger(length)) {
       this.#fail(new LaneError('malformed', 'an answer not framed by Content-Length'));
       return false;
     }

@@ -30,7 +30,7 @@ import { type LaneAnswer, LaneConnection, LaneError } from './lane-connection.js
 export interface NodeClientSettings {
   /** Sent on every request (x-ringkv-cluster-secret): a node that belongs to the cluster requires it. */
   readonly clusterSecret?: string;
-  /** Keep-alive connections to the node. */
+  /** Keep-alive connections to the node for what is not a batch (health, scans, pushes, admin calls). */
   readonly connections: number;
   /** Requests in flight to the node at once; more answer 503 at once rather than queue without bound. */
   readonly inFlightMax: number;
@@ -63,7 +63,11 @@ const PUSH_IDLE_TIMEOUT_MS = 60_000;
 const BATCH_OPS_MAX = 256;
 /** The largest frame a node may send back in a scan: a 64 MiB value and its key. */
 const FRAME_BYTES_MAX = 65 * 1024 * 1024;
-/** The largest answer to a batch accepted (BATCH_OPS_MAX reads of values at the node's limit fit). */
+/**
+ * The largest answer to a batch accepted: BATCH_OPS_MAX reads of values at the default limit (1 MiB) fit,
+ * with room. A batch whose values are larger in all (values of up to 64 MiB may be allowed) fails as the
+ * node's error rather than be held in memory.
+ */
 const BATCH_ANSWER_BYTES_MAX = 1024 * 1024 * 1024;
 
 /** Moves ranges in the JSON form the node's scan, count and drop routes take. */
